@@ -1,0 +1,37 @@
+# ttpdb: time-travel probabilistic database, a PostgreSQL 15 extension.
+#
+# Build and install:   make && make install
+# Test (needs a server running with shared_preload_libraries = 'ttpdb'):
+#                      make installcheck
+# The whole thing on a fresh Debian 12 machine, server included:
+#                      bash scripts/test.sh
+
+EXTENSION = ttpdb
+MODULE_big = ttpdb
+
+# Extension scripts live in sql/ beside the regression tests: ttpdb--X.sql
+# installs version X, ttpdb--X--Y.sql updates X to Y.
+DATA = $(wildcard sql/ttpdb--*.sql)
+
+OBJS = \
+	src/ttpdb.o
+
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK += -llz4
+
+# pg_regress: sql/<name>.sql against expected/<name>.out
+REGRESS = create_extension conventions
+REGRESS_OPTS = --load-extension=ttpdb
+
+# Isolation specs: test/isolation/specs/<name>.spec, expected output in
+# test/isolation/expected/<name>.out
+ISOLATION =
+ISOLATION_OPTS = --inputdir=test/isolation
+
+# TAP tests: test/t/NNN_<what>.pl, each starting its own servers
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
