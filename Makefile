@@ -14,18 +14,27 @@ MODULE_big = ttpdb
 DATA = $(wildcard sql/ttpdb--*.sql)
 
 OBJS = \
-	src/ttpdb.o
+	src/ttpdb.o \
+	src/pdist/pdist_parse.o \
+	src/pdist/pdist_canon.o \
+	src/pdist/pdist_math.o \
+	src/pdist/pdist_arith.o \
+	src/pdist/pdist_io.o \
+	src/pdist/pdist_funcs.o \
+	src/pdist/pdist_ops.o \
+	src/pdist/pdist_agg.o
 
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/pdist
 SHLIB_LINK += -llz4
 
 # pg_regress: sql/<name>.sql against expected/<name>.out
-REGRESS = create_extension conventions
+REGRESS = create_extension conventions pdist_input pdist_functions \
+	pdist_arithmetic pdist_aggregates pdist_index
 REGRESS_OPTS = --load-extension=ttpdb
 
 # Isolation specs: test/isolation/specs/<name>.spec, expected output in
 # test/isolation/expected/<name>.out
-ISOLATION =
+ISOLATION = pdist_concurrent_update
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # TAP tests: test/t/NNN_<what>.pl, each starting its own servers

@@ -21,3 +21,82 @@ SET search_path = public, ttpdb;
 \echo
 \echo 'Which library is loaded, and are the hook-based features available?'
 SELECT ttpdb.library_version() AS library, ttpdb.preloaded() AS preloaded;
+
+\echo
+\echo '== 1. Distributions are values'
+\echo
+\echo 'A sensor that cannot be sure of the temperature stores what it knows:'
+\echo 'each possible reading with its probability.  Type pdist holds that'
+\echo 'inline, like any other value (WAL-logged, replicated, dumped).'
+CREATE TABLE readings (
+	sensor text,
+	taken_at timestamptz,
+	temperature pdist
+);
+INSERT INTO readings VALUES
+	('boiler', '2024-01-15 08:00+00', '{20.1: 0.2, 20.5: 0.5, 21: 0.3}'),
+	('boiler', '2024-01-15 09:00+00', '{20.8: 0.6, 21.4: 0.4}'),
+	('boiler', '2024-01-15 11:00+00', normal(23.0, 0.5)),
+	('roof',   '2024-01-15 08:00+00', normal(-2.0, 1.5)),
+	('roof',   '2024-01-15 09:00+00', '{-1.5: 0.1, -1: 0.8, -0.5: 0.1}'),
+	('roof',   '2024-01-15 11:00+00', 0.5);
+\echo
+SELECT sensor, taken_at, temperature FROM readings ORDER BY sensor, taken_at;
+
+\echo
+\echo 'Ask each reading what it knows: its expected value, a 95% interval,'
+\echo 'and how uncertain it is (entropy in bits; the ~ operator is the same).'
+SELECT sensor, taken_at,
+	round(expected_value(temperature)::numeric, 2) AS expected,
+	round((confidence_interval(temperature, 0.95)).lower::numeric, 2) AS low,
+	round((confidence_interval(temperature, 0.95)).upper::numeric, 2) AS high,
+	round((~ temperature)::numeric, 2) AS uncertainty_bits
+FROM readings ORDER BY sensor, taken_at;
+
+\echo
+\echo 'COLLAPSE keeps the most likely outcomes until they hold 80% of the'
+\echo 'probability, and renormalises (d @ 0.8 is the same):'
+SELECT taken_at, temperature, collapse(temperature, 0.8) AS collapsed
+FROM readings WHERE sensor = 'boiler' AND kind(temperature) = 'discrete' ORDER BY taken_at;
+
+\echo
+\echo 'A picture, for psql:'
+SELECT histogram(temperature, 30) FROM readings
+WHERE sensor = 'boiler' AND taken_at = '2024-01-15 08:00+00';
+
+\echo
+\echo 'Comparisons answer with a probability.  Which readings are more than'
+\echo '50% likely to be above 21 degrees?'
+SELECT sensor, taken_at, round((temperature %> 21)::numeric, 3) AS p_above_21
+FROM readings WHERE temperature %> 21 > 0.5 ORDER BY taken_at;
+
+\echo
+\echo 'Arithmetic treats readings as independent: the difference between'
+\echo 'boiler and roof at 09:00, and the chance it exceeds 21 degrees:'
+SELECT b.temperature - r.temperature AS difference,
+	round(((b.temperature - r.temperature) %> 21)::numeric, 3) AS p_over_21
+FROM readings b JOIN readings r USING (taken_at)
+WHERE b.sensor = 'boiler' AND r.sensor = 'roof' AND taken_at = '2024-01-15 09:00+00';
+
+\echo
+\echo 'No reading at 10:00?  Interpolate between the observations around it:'
+SELECT interpolate(a.temperature, a.taken_at, b.temperature, b.taken_at,
+	'2024-01-15 10:00+00') AS boiler_at_10
+FROM readings a, readings b
+WHERE a.sensor = 'boiler' AND b.sensor = 'boiler'
+  AND a.taken_at = '2024-01-15 09:00+00' AND b.taken_at = '2024-01-15 11:00+00';
+
+\echo
+\echo 'Aggregates: the distribution of the day''s mean per sensor, its'
+\echo 'expected value with a 95% interval, and the expected number of'
+\echo 'readings above 0 degrees:'
+SELECT sensor, round(e.estimate::numeric, 2) AS mean, round(e.lower::numeric, 2) AS low,
+	round(e.upper::numeric, 2) AS high, round(expected_count::numeric, 2) AS expected_above_0
+FROM (SELECT sensor, avg_ci(temperature, 0.95) AS e, expected_count(temperature %> 0)
+      FROM readings GROUP BY sensor) s
+ORDER BY sensor;
+
+\echo
+\echo 'The table readings and type pdist are yours to explore.  Try:'
+\echo "    SELECT * FROM outcomes('{\"red\": 0.7, \"blue\": 0.3}');"
+\echo '    \\df ttpdb.*'
