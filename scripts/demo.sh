@@ -33,12 +33,15 @@ psql_demo()
 	runuser -u postgres -- "$PG_BINDIR/psql" -X -q -h "$dir" -p "$port" "$@"
 }
 psql_demo -d postgres -c 'CREATE DATABASE demo' >/dev/null
+# so that your own psql session finds ttpdb's names unqualified
+psql_demo -d postgres -c 'ALTER DATABASE demo SET search_path = public, ttpdb' >/dev/null
 psql_demo -d demo -v ON_ERROR_STOP=1 -P pager=off -f "$here/scripts/demo.sql" ||
 	ttpdb_die "the demo script failed"
 
 cat <<MSG
 
-The demo server is still running.  Keep exploring with:
+The demo server is still running (database demo has search_path = public, ttpdb).
+Keep exploring with:
 
     psql -h $dir -p $port -U postgres demo
 

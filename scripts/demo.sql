@@ -6,7 +6,7 @@
 \echo
 \echo '== ttpdb guided tour'
 \echo
-\echo 'The server was started with shared_preload_libraries = '"'"'ttpdb'"'"'.'
+\echo 'The server was started with shared_preload_libraries = ''ttpdb''.'
 \echo 'Install the extension in this database:'
 \echo
 \echo '    CREATE EXTENSION ttpdb;'
@@ -71,32 +71,38 @@ SELECT sensor, taken_at, round((temperature %> 21)::numeric, 3) AS p_above_21
 FROM readings WHERE temperature %> 21 > 0.5 ORDER BY taken_at;
 
 \echo
-\echo 'Arithmetic treats readings as independent: the difference between'
-\echo 'boiler and roof at 09:00, and the chance it exceeds 21 degrees:'
-SELECT b.temperature - r.temperature AS difference,
-	round(((b.temperature - r.temperature) %> 21)::numeric, 3) AS p_over_21
+\echo 'Arithmetic treats readings as independent.  How much warmer is the'
+\echo 'boiler than the roof at 09:00, and how likely is it more than 22 degrees?'
+SELECT histogram(b.temperature - r.temperature, 30) AS difference,
+	round(((b.temperature - r.temperature) %> 22)::numeric, 3) AS p_over_22
 FROM readings b JOIN readings r USING (taken_at)
 WHERE b.sensor = 'boiler' AND r.sensor = 'roof' AND taken_at = '2024-01-15 09:00+00';
 
 \echo
-\echo 'No reading at 10:00?  Interpolate between the observations around it:'
-SELECT interpolate(a.temperature, a.taken_at, b.temperature, b.taken_at,
-	'2024-01-15 10:00+00') AS boiler_at_10
-FROM readings a, readings b
-WHERE a.sensor = 'boiler' AND b.sensor = 'boiler'
-  AND a.taken_at = '2024-01-15 09:00+00' AND b.taken_at = '2024-01-15 11:00+00';
+\echo 'No reading at 10:00?  Interpolate between the observations around it'
+\echo '(the 09:00 reading is discrete, the 11:00 one a normal, so the result'
+\echo 'is a discrete approximation; here is its summary):'
+SELECT round(expected_value(at10)::numeric, 2) AS expected,
+	round((confidence_interval(at10, 0.95)).lower::numeric, 2) AS low,
+	round((confidence_interval(at10, 0.95)).upper::numeric, 2) AS high,
+	kind(at10), outcome_count(at10) AS outcomes
+FROM (SELECT interpolate(a.temperature, a.taken_at, b.temperature, b.taken_at,
+                         '2024-01-15 10:00+00') AS at10
+      FROM readings a, readings b
+      WHERE a.sensor = 'boiler' AND b.sensor = 'boiler'
+        AND a.taken_at = '2024-01-15 09:00+00' AND b.taken_at = '2024-01-15 11:00+00') s;
 
 \echo
 \echo 'Aggregates: the distribution of the day''s mean per sensor, its'
 \echo 'expected value with a 95% interval, and the expected number of'
 \echo 'readings above 0 degrees:'
-SELECT sensor, round(e.estimate::numeric, 2) AS mean, round(e.lower::numeric, 2) AS low,
-	round(e.upper::numeric, 2) AS high, round(expected_count::numeric, 2) AS expected_above_0
+SELECT sensor, round((e).estimate::numeric, 2) AS mean, round((e).lower::numeric, 2) AS low,
+	round((e).upper::numeric, 2) AS high, round(expected_count::numeric, 2) AS expected_above_0
 FROM (SELECT sensor, avg_ci(temperature, 0.95) AS e, expected_count(temperature %> 0)
       FROM readings GROUP BY sensor) s
 ORDER BY sensor;
 
 \echo
 \echo 'The table readings and type pdist are yours to explore.  Try:'
-\echo "    SELECT * FROM outcomes('{\"red\": 0.7, \"blue\": 0.3}');"
+\echo '    SELECT * FROM outcomes(''{"red": 0.7, "blue": 0.3}'');'
 \echo '    \\df ttpdb.*'
