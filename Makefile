@@ -22,14 +22,19 @@ OBJS = \
 	src/pdist/pdist_io.o \
 	src/pdist/pdist_funcs.o \
 	src/pdist/pdist_ops.o \
-	src/pdist/pdist_agg.o
+	src/pdist/pdist_agg.o \
+	src/tam/tam_handler.o \
+	src/tam/tam_history.o \
+	src/tam/tam_commit.o \
+	src/tam/tam_asof.o \
+	src/tam/tam_funcs.o
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/pdist
 SHLIB_LINK += -llz4
 
 # pg_regress: sql/<name>.sql against expected/<name>.out
 REGRESS = create_extension conventions pdist_input pdist_functions \
-	pdist_arithmetic pdist_aggregates pdist_index
+	pdist_arithmetic pdist_aggregates pdist_index tam_time_travel tam_storage
 REGRESS_OPTS = --load-extension=ttpdb
 
 # Isolation specs: test/isolation/specs/<name>.spec, expected output in

@@ -42,6 +42,11 @@ SELECT avg_ci(x, l) FROM (VALUES (1.0::float8, 0.9::float8), (2, 0.95)) v(x, l);
 SELECT avg_ci(x, 0.9) FROM (VALUES ('NaN'::float8)) v(x);
 SELECT avg_ci(r, 0.9) FROM (VALUES ('"a"'::pdist)) v(r);
 
+-- Support functions refuse to run outside an aggregate.
+SELECT ttpdb.float8_avg_ci_transfn(NULL, 1, 0.5);
+SELECT ttpdb.float8_avg_ci_final('{1,2,3,0.9}');
+SELECT ttpdb.pdist_sum_transfn(NULL, '1');
+
 -- expected_count: the expected number of rows where an event holds.
 SELECT round(expected_count(reading %> 23)::numeric, 6) AS expected_hot,
 	count(*) FILTER (WHERE expected_value(reading) > 23) AS hot_by_mean

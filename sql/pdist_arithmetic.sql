@@ -11,6 +11,9 @@ SELECT '{1: 0.5, 2: 0.5}'::pdist * 3 AS times, -2 * '{1: 0.5, 2: 0.5}'::pdist AS
 	'{1: 0.5, 2: 0.5}'::pdist * 0 AS times_zero, '{1: 0.5, 2: 0.5}'::pdist / 4 AS divided,
 	- '{1: 0.5, 2: 0.5}'::pdist AS negated;
 SELECT normal(1, 2) + 3 AS shifted, normal(1, 2) * -2 AS scaled;
+-- Division divides: certain(49) / 49 is exactly 1, as in float8.
+SELECT certain(49) / 49 AS one, '{1: 0.5, 2: 0.5}'::pdist / -2 AS negative_divisor,
+	normal(10, 4) / -2 AS normal_divided;
 SELECT '{1: 1}'::pdist / 0;
 SELECT '{1: 1}'::pdist + 'NaN'::float8;
 SELECT '{1: 1}'::pdist * 'Infinity'::float8;
@@ -84,3 +87,6 @@ SELECT interpolate('1'::pdist, '"a"'::pdist, 0.5);
 SELECT interpolate('1'::pdist, '2000-01-01', '2'::pdist, '1999-01-01', '2000-01-01');
 SELECT interpolate('1'::pdist, '2000-01-01', '2'::pdist, '2000-01-02', '2000-01-03');
 SELECT interpolate('1'::pdist, '-infinity', '2'::pdist, '2000-01-02', '2000-01-01');
+-- the widest legal timestamps do not overflow the fraction
+SELECT round(expected_value(interpolate(certain(0), '4713-01-01 BC', certain(100), '294276-12-31',
+	'200000-01-01'))::numeric, 3) AS far_apart;

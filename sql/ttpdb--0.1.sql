@@ -473,7 +473,7 @@ CREATE FUNCTION ttpdb.float8_avg_ci_combine(double precision[], double precision
 CREATE FUNCTION ttpdb.float8_avg_ci_final(double precision[]) RETURNS ttpdb.estimate
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION ttpdb.expected_count_transfn(double precision, double precision) RETURNS double precision
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION ttpdb.pdist_mixture_transfn(internal, ttpdb.pdist) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION ttpdb.pdist_mixture_transfn(internal, ttpdb.pdist, double precision) RETURNS internal
@@ -548,21 +548,21 @@ CREATE AGGREGATE ttpdb.mixture(ttpdb.pdist) (
 	SFUNC = ttpdb.pdist_mixture_transfn, STYPE = internal,
 	COMBINEFUNC = ttpdb.pdist_accum_combine,
 	SERIALFUNC = ttpdb.pdist_accum_serialize, DESERIALFUNC = ttpdb.pdist_accum_deserialize,
-	FINALFUNC = ttpdb.pdist_accum_final, PARALLEL = SAFE);
+	FINALFUNC = ttpdb.pdist_accum_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE ttpdb.mixture(ttpdb.pdist) IS 'Equal-weight mixture of the distributions (pool the rows)';
 
 CREATE AGGREGATE ttpdb.mixture(ttpdb.pdist, double precision) (
 	SFUNC = ttpdb.pdist_mixture_transfn, STYPE = internal,
 	COMBINEFUNC = ttpdb.pdist_accum_combine,
 	SERIALFUNC = ttpdb.pdist_accum_serialize, DESERIALFUNC = ttpdb.pdist_accum_deserialize,
-	FINALFUNC = ttpdb.pdist_accum_final, PARALLEL = SAFE);
+	FINALFUNC = ttpdb.pdist_accum_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE ttpdb.mixture(ttpdb.pdist, double precision) IS 'Mixture of the distributions with relative weights';
 
 CREATE AGGREGATE ttpdb.empirical(double precision) (
 	SFUNC = ttpdb.pdist_empirical_transfn, STYPE = internal,
 	COMBINEFUNC = ttpdb.pdist_accum_combine,
 	SERIALFUNC = ttpdb.pdist_accum_serialize, DESERIALFUNC = ttpdb.pdist_accum_deserialize,
-	FINALFUNC = ttpdb.pdist_accum_final, PARALLEL = SAFE);
+	FINALFUNC = ttpdb.pdist_accum_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE ttpdb.empirical(double precision) IS 'Empirical distribution of numbers: each distinct value with its frequency';
 
 -- JSON ------------------------------------------------------------------------
@@ -639,3 +639,78 @@ COMMENT ON FUNCTION ttpdb.pdist_from_jsonb(jsonb) IS 'A pdist from its JSON form
 
 CREATE CAST (ttpdb.pdist AS jsonb) WITH FUNCTION ttpdb.pdist_to_jsonb(ttpdb.pdist);
 CREATE CAST (jsonb AS ttpdb.pdist) WITH FUNCTION ttpdb.pdist_from_jsonb(jsonb);
+
+--------------------------------------------------------------------------
+-- The ttpdb table access method: every row keeps every state
+--------------------------------------------------------------------------
+
+-- System time: the commit stamp of every transaction that wrote a ttpdb
+-- table, in commit order.  Written by the access method at commit.
+CREATE TABLE ttpdb.commit_times (
+	xid xid8 PRIMARY KEY,
+	committed_at timestamptz NOT NULL
+) USING heap;
+CREATE INDEX commit_times_committed_at_idx ON ttpdb.commit_times (committed_at);
+COMMENT ON TABLE ttpdb.commit_times IS
+	'Commit stamp (system time, in commit order) of each transaction that wrote a ttpdb table';
+GRANT SELECT ON ttpdb.commit_times TO PUBLIC;
+
+-- The temporal store: every version a write superseded, LZ4-compressed.
+-- Read through the tables themselves (ttpdb.as_of, ttpdb.history()), which
+-- check the tables' own privileges; not readable directly.
+CREATE TABLE ttpdb.history (
+	relid regclass NOT NULL,
+	row_hash bigint,
+	created_xid xid8,
+	ended_xid xid8 NOT NULL,
+	valid_from timestamptz,
+	raw_size integer NOT NULL,
+	data bytea NOT NULL
+) USING heap;
+ALTER TABLE ttpdb.history ALTER COLUMN data SET STORAGE EXTERNAL;	-- already compressed
+CREATE INDEX history_relid_idx ON ttpdb.history (relid);
+COMMENT ON TABLE ttpdb.history IS
+	'Superseded row versions of ttpdb tables (the temporal store); read them with ttpdb.history() or ttpdb.as_of';
+REVOKE ALL ON ttpdb.history FROM PUBLIC;
+
+-- pg_dump keeps the history and the stamps.
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.commit_times', '');
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.history', '');
+
+CREATE FUNCTION ttpdb.ttpdb_tam_handler(internal) RETURNS table_am_handler
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.ttpdb_tam_handler(internal) IS 'Handler of the ttpdb table access method';
+CREATE ACCESS METHOD ttpdb TYPE TABLE HANDLER ttpdb.ttpdb_tam_handler;
+COMMENT ON ACCESS METHOD ttpdb IS
+	'Heap tables that keep every superseded row version, readable as of any past time';
+
+CREATE FUNCTION ttpdb.as_of(anyelement, at timestamptz) RETURNS SETOF anyelement
+	AS 'MODULE_PATHNAME', 'ttpdb_as_of_rows' LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.as_of(anyelement, timestamptz) IS
+	'The rows of a ttpdb table as of a time: ttpdb.as_of(NULL::my_table, ''2024-01-15 12:00'')';
+
+CREATE FUNCTION ttpdb.history(anyelement,
+	OUT valid_from timestamptz, OUT valid_to timestamptz,
+	OUT created_xid xid8, OUT ended_xid xid8, OUT version anyelement)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ttpdb_history_rows' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.history(anyelement) IS
+	'Every version of a ttpdb table with its system validity (valid_to NULL for the present): ttpdb.history(NULL::my_table)';
+
+CREATE FUNCTION ttpdb.prune_history(tbl regclass, older_than timestamptz) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ttpdb_prune_history' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.prune_history(regclass, timestamptz) IS
+	'Delete the kept versions of a ttpdb table that ended before a time; returns how many (owner only)';
+
+CREATE VIEW ttpdb.history_stats AS
+SELECT h.relid AS table_name,
+	count(*) AS versions,
+	sum(pg_column_size(h.data)) AS stored_bytes,
+	sum(h.raw_size) AS raw_bytes,
+	round(sum(pg_column_size(h.data))::numeric / count(*), 1) AS bytes_per_version,
+	round(sum(h.raw_size)::numeric / nullif(sum(pg_column_size(h.data)), 0), 2) AS compression_ratio
+FROM ttpdb.history h
+GROUP BY h.relid;
+COMMENT ON VIEW ttpdb.history_stats IS
+	'Per ttpdb table: kept versions, their stored and uncompressed bytes, and the compression ratio';
+GRANT SELECT ON ttpdb.history_stats TO PUBLIC;

@@ -6,9 +6,10 @@
  *
  * Distributions (type pdist) work whether or not the library was preloaded:
  * the type must be readable on any server a dump is restored into.  The
- * features that rely on hooks (the temporal access method, the statement
- * log) call ttpdb_require_preload() first, so a missing postgresql.conf line
- * is a clear error with a hint, never silently unrecorded history.
+ * features that rely on shared memory and hooks (the ttpdb access method,
+ * whose commit stamps need a shared lock, and the statement log) call
+ * ttpdb_require_preload() first, so a missing postgresql.conf line is a
+ * clear error with a hint, never silently unrecorded history.
  *
  * IDENTIFICATION
  *	  src/ttpdb.c
@@ -23,6 +24,7 @@
 #include "utils/guc.h"
 
 #include "ttpdb.h"
+#include "tam/tam.h"
 
 PG_MODULE_MAGIC;
 
@@ -48,6 +50,11 @@ _PG_init(void)
 							   PGC_INTERNAL,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   NULL, NULL, NULL);
+
+	ttpdb_asof_init();
+	ttpdb_commit_register_callbacks();
+	if (process_shared_preload_libraries_in_progress)
+		ttpdb_commit_install_hooks();
 
 	/* A misspelt ttpdb.* setting is an error, not a silent placeholder. */
 	MarkGUCPrefixReserved("ttpdb");

@@ -250,7 +250,7 @@ sum_state_mean(PdistSumState *state, Pdist *out)
 	Pdist		sum;
 
 	pdist_from_flat(state->sum, &sum);
-	pdist_affine(&sum, 1.0 / (double) state->count, 0.0, out);
+	pdist_divide(&sum, (double) state->count, out);
 }
 
 PG_FUNCTION_INFO_V1(pdist_avg_final);
@@ -331,13 +331,16 @@ PG_FUNCTION_INFO_V1(float8_avg_ci_transfn);
 Datum
 float8_avg_ci_transfn(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *arr;
 	float8	   *s;
 	double		x;
 	double		level;
 	double		delta;
 
 	aggregate_context(fcinfo, "float8_avg_ci_transfn");
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "float8_avg_ci_transfn called with a null state");
+	arr = PG_GETARG_ARRAYTYPE_P(0);
 	s = float8_state(arr);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_ARRAYTYPE_P(arr);
@@ -407,10 +410,15 @@ PG_FUNCTION_INFO_V1(float8_avg_ci_final);
 Datum
 float8_avg_ci_final(PG_FUNCTION_ARGS)
 {
-	float8	   *s = float8_state(PG_GETARG_ARRAYTYPE_P(0));
-	double		n = s[0];
+	float8	   *s;
+	double		n;
 	double		half;
 
+	aggregate_context(fcinfo, "float8_avg_ci_final");
+	s = float8_state(PG_GETARG_ARRAYTYPE_P(0));
+	n = s[0];
+	if (!(n >= 0.0) || n > (double) PG_INT64_MAX)
+		elog(ERROR, "invalid avg_ci state");
 	if (n == 0.0)
 		PG_RETURN_NULL();
 	if (n < 2.0)
@@ -672,10 +680,12 @@ accum_compact(PdistAccum *acc)
 		Pdist		d;
 		PdistError	err;
 		double		sumw = 0.0;
+		double	   *sigma;
 
 		for (int i = 0; i < acc->n; i++)
 			sumw += acc->weight[i];
 		accum_to_pdist(acc, &d);
+		sigma = d.sigma;		/* canonicalising may set d.sigma to NULL */
 		if (!pdist_canonicalize_capped(&d, PDIST_MAX_OUTCOMES, &err))
 			pdist_report(&err);
 		for (int i = 0; i < d.n; i++)
@@ -685,6 +695,10 @@ accum_compact(PdistAccum *acc)
 			acc->sigma[i] = d.sigma ? d.sigma[i] : 0.0;
 		}
 		acc->n = d.n;
+		/* these live in the aggregate context: free them, not per row */
+		pdist_free(d.prob);
+		pdist_free(d.value);
+		pdist_free(d.sigma != NULL ? d.sigma : sigma);
 	}
 }
 
@@ -799,6 +813,11 @@ pdist_empirical_transfn(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pdist_accum_final);
 
+/*
+ * Compacting the state changes its representation (not its meaning), so
+ * these aggregates are declared FINALFUNC_MODIFY = READ_WRITE: the planner
+ * then never shares one state between two of them.
+ */
 Datum
 pdist_accum_final(PG_FUNCTION_ARGS)
 {

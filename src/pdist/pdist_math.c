@@ -25,8 +25,13 @@
 /* quantiles of discrete distributions forgive this much rounding in the cdf */
 #define QUANTILE_EPSILON	1e-12
 
-/* density terms one entropy computation may evaluate before it coarsens */
-#define ENTROPY_BUDGET		200000000.0
+/*
+ * Quadrature for the entropy of a mixture: points on each side of a
+ * component (every 10 / QUAD_HALF sigmas), and the density terms one
+ * computation may evaluate before it coarsens.
+ */
+#define QUAD_HALF			40
+#define ENTROPY_BUDGET		100000000.0
 
 /* points one discretisation may produce before it uses fewer bins */
 #define DISCRETIZE_BUDGET	1000000
@@ -38,10 +43,16 @@
 #define HIST_LABEL_BUF		64
 
 static const double SQRT1_2 = 0.70710678118654752440;	/* 1/sqrt(2) */
-static const double LOG_SQRT_2PI = 0.91893853320467274178;	/* log(sqrt(2 pi)) */
+static const double LOG_SQRT_2PI = 0.91893853320467274178; /* log sqrt(2 pi) */
 static const double SQRT_2PI = 2.50662827463100050242;
 static const double LOG_SQRT_PI = 0.57236494292470008707;	/* lgamma(1/2) */
 static const double PI = 3.14159265358979323846;
+
+/* three-point Gauss-Legendre rule on [-1, 1] */
+static const double GL_NODE[3] = {
+	-0.77459666924148337704, 0.0, 0.77459666924148337704
+};
+static const double GL_WEIGHT[3] = {5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0};
 
 /* Neumaier's compensated sum */
 typedef struct SumAcc
@@ -69,7 +80,7 @@ typedef struct Mixture
 typedef struct QuadPoint
 {
 	double		x;
-	bool		edge;			/* end of a component's window */
+	double		spacing;		/* its component's; 0 to always keep it */
 } QuadPoint;
 
 typedef struct Interval
@@ -133,6 +144,8 @@ static double entropy_term(double log_f, double log_w);
 static int	quad_point_cmp(const void *a, const void *b);
 static int	interval_cmp(const void *a, const void *b);
 static double quad_x(const Pdist *d, int i, int k, double step);
+static int	thin_points(const QuadPoint *pts, int npts, double factor,
+						QuadPoint *kept);
 static double mixture_entropy(const Pdist *d);
 static void free_owned(Pdist *d);
 static int	rank_cmp(const void *a, const void *b);
@@ -349,7 +362,8 @@ pdist_prob_label(const Pdist *d, const char *label, int len)
 	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
-		int			c = label_cmp(d->label[mid], d->label_len[mid], label, len);
+		int			c = label_cmp(d->label[mid], d->label_len[mid],
+								  label, len);
 
 		if (c == 0)
 			return d->prob[mid];
@@ -392,8 +406,8 @@ cdf_impl(const Pdist *d, double x, bool inclusive)
 					sum_add(&acc, d->prob[i]);
 			}
 			else
-				sum_add(&acc,
-						d->prob[i] * normal_cdf((x - d->value[i]) / d->sigma[i]));
+				sum_add(&acc, d->prob[i] *
+						normal_cdf((x - d->value[i]) / d->sigma[i]));
 		}
 	}
 	result = sum_result(&acc);
@@ -509,11 +523,13 @@ ordered_to_double(int64_t k)
  *		The smallest x with P(X <= x) >= p, for p in [0, 1].
  *
  * Discrete: the smallest support value whose cdf reaches p, forgiving
- * QUANTILE_EPSILON of rounding, so quantile(0) and quantile(1) are the
- * smallest and largest values.  With normal components the quantiles 0 and
- * 1 are infinite; otherwise a bisection over the doubles themselves finds
- * the smallest double whose cdf reaches p (to the rounding of the cdf), so
- * point masses inside a mixture are found exactly.
+ * QUANTILE_EPSILON of rounding; quantile(0) and quantile(1) are the
+ * smallest and largest values (the latter even when the largest value's
+ * probability is below QUANTILE_EPSILON).  With normal components the
+ * quantiles 0 and 1 are infinite; otherwise a bisection over the doubles
+ * themselves finds the smallest double whose cdf reaches p (to the
+ * rounding of the cdf), so point masses inside a mixture are found
+ * exactly.
  */
 double
 pdist_quantile(const Pdist *d, double p)
@@ -526,6 +542,9 @@ pdist_quantile(const Pdist *d, double p)
 	{
 		SumAcc		acc = {0.0, 0.0};
 
+		/* the top of the support even if its probability is below epsilon */
+		if (p >= 1.0)
+			return d->value[d->n - 1];
 		for (i = 0; i < d->n; i++)
 		{
 			sum_add(&acc, d->prob[i]);
@@ -559,7 +578,8 @@ pdist_quantile(const Pdist *d, double p)
 	/* invariant: cdf(lo) < p and (as far as we know) cdf(hi) >= p */
 	while ((uint64_t) khi - (uint64_t) klo > 1)
 	{
-		int64_t		kmid = klo + (int64_t) (((uint64_t) khi - (uint64_t) klo) / 2);
+		uint64_t	width = (uint64_t) khi - (uint64_t) klo;
+		int64_t		kmid = klo + (int64_t) (width / 2);
 
 		if (pdist_cdf(d, ordered_to_double(kmid)) >= p)
 			khi = kmid;
@@ -604,7 +624,8 @@ normal_quantile_lower(double p)
 	if (p < 0.02425)
 	{
 		q = sqrt(-2.0 * log(p));
-		x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+		x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q +
+			 c[5]) /
 			((((dd[0] * q + dd[1]) * q + dd[2]) * q + dd[3]) * q + 1.0);
 	}
 	else
@@ -613,8 +634,10 @@ normal_quantile_lower(double p)
 
 		q = p - 0.5;
 		r = q * q;
-		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-			(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r +
+			 a[5]) * q /
+			(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r +
+			 1.0);
 	}
 
 	/*
@@ -708,7 +731,8 @@ log_beta_half(double a)
 {
 	if (a >= 10.0)
 	{
-		double		corr = stirling_correction(a) - stirling_correction(a + 0.5);
+		double		corr = stirling_correction(a) -
+			stirling_correction(a + 0.5);
 
 		return LOG_SQRT_PI + corr + 0.5 - 0.5 * log(a + 0.5) +
 			(a - 0.5) * log1p(-0.5 / (a + 0.5));
@@ -920,8 +944,10 @@ t_cornish_fisher(double z, double df)
 	double		z2 = z * z;
 	double		g1 = z * (z2 + 1.0) / 4.0;
 	double		g2 = z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0;
-	double		g3 = z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0;
-	double		g4 = z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0;
+	double		g3 = z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) /
+		384.0;
+	double		g4 = z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) *
+						  z2 - 945.0) / 92160.0;
 
 	return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df;
 }
@@ -1082,7 +1108,7 @@ interval_cmp(const void *a, const void *b)
 	return (la > lb) - (la < lb);
 }
 
-/* quadrature point k (in -K..K) of component i */
+/* quadrature point k (in -QUAD_HALF..QUAD_HALF) of component i */
 static double
 quad_x(const Pdist *d, int i, int k, double step)
 {
@@ -1090,70 +1116,82 @@ quad_x(const Pdist *d, int i, int k, double step)
 }
 
 /*
+ * Keep the sorted points that are at least factor times half their own
+ * component's spacing past the last kept one, and every point of spacing
+ * 0.  Returns how many were kept.
+ */
+static int
+thin_points(const QuadPoint *pts, int npts, double factor, QuadPoint *kept)
+{
+	int			nkept = 0;
+	int			i;
+
+	for (i = 0; i < npts; i++)
+	{
+		if (nkept > 0 && pts[i].x == kept[nkept - 1].x)
+			continue;
+		if (nkept > 0 &&
+			pts[i].x - kept[nkept - 1].x < 0.5 * factor * pts[i].spacing)
+			continue;
+		kept[nkept++] = pts[i];
+	}
+	return nkept;
+}
+
+/*
  * Differential entropy of a mixture of normals (n >= 2, every sigma > 0).
  *
- * Each component contributes quadrature points every `step` sigmas over its
- * window mean +- 10 sigma, so every component is resolved at its own scale
- * however different the scales are.  Points closer than step * min(sigma)
- * are thinned (window ends are kept), which bounds the gaps by twice the
- * finest spacing of the components covering them; Simpson's rule is then
- * applied on every gap inside the union of the windows.  Outside the
- * windows the density is below exp(-50) of every component's peak.  The
- * step coarsens from 1/4 to 1 sigma when the work would exceed
- * ENTROPY_BUDGET density terms.
+ * Each component contributes quadrature points every 10 / QUAD_HALF
+ * sigmas over its window mean +- 10 sigma, so every component is resolved
+ * at its own scale however different the scales are; outside the windows
+ * the density is below exp(-50) of every component's peak.  The sorted
+ * points are then thinned: a point is dropped when it is closer than half
+ * its own component's spacing to the last kept one.  Where several components
+ * overlap this leaves the finest of them in charge, and every gap is at
+ * most 1.5 spacings of the finest component covering it.  Each gap inside
+ * the union of the windows (whose ends are always kept) is integrated by
+ * Gauss-Legendre.  If the gaps times the components would exceed
+ * ENTROPY_BUDGET density terms, the thinning coarsens (by up to 8 times),
+ * trading accuracy for bounded time.
  */
 static double
 mixture_entropy(const Pdist *d)
 {
 	Mixture		mix;
 	QuadPoint  *pts;
+	QuadPoint  *kept;
 	Interval   *win;
-	double	   *log_f;
 	SumAcc		acc = {0.0, 0.0};
-	double		sigma_min = d->sigma[0];
-	double		step;
-	double		thin;
-	int			half = 40;		/* points on each side of a component */
+	double		step = 10.0 / QUAD_HALF;
+	double		factor;
 	int			npts = 0;
-	int			kept;
+	int			nkept;
 	int			nwin;
 	int			i;
 	int			k;
 	int			u;
 
-	while (half > 10 &&
-		   (2.0 * half + 1.0) * 2.0 * (double) d->n * (double) d->n > ENTROPY_BUDGET)
-		half /= 2;
-	step = 10.0 / half;
-
-	for (i = 1; i < d->n; i++)
-		if (d->sigma[i] < sigma_min)
-			sigma_min = d->sigma[i];
-	/* half the finest spacing, so that rounding never thins it */
-	thin = 0.5 * step * sigma_min;
-
-	pts = pdist_alloc((size_t) d->n * (size_t) (2 * half + 1) * sizeof(QuadPoint));
+	/* n <= PDIST_MAX_OUTCOMES, so these sizes cannot overflow */
+	pts = pdist_alloc((size_t) d->n * (2 * QUAD_HALF + 3) * sizeof(QuadPoint));
 	win = pdist_alloc((size_t) d->n * sizeof(Interval));
 	for (i = 0; i < d->n; i++)
 	{
-		for (k = -half; k <= half; k++)
+		for (k = -QUAD_HALF; k <= QUAD_HALF; k++)
 		{
 			double		x = quad_x(d, i, k, step);
 
 			if (!isfinite(x))
 				continue;
 			pts[npts].x = x;
-			pts[npts].edge = (k == -half || k == half);
+			pts[npts].spacing = step * d->sigma[i];
 			npts++;
 		}
-		/* the same expressions as the edge points, so they coincide */
-		win[i].lo = quad_x(d, i, -half, step);
-		win[i].hi = quad_x(d, i, half, step);
+		win[i].lo = quad_x(d, i, -QUAD_HALF, step);
+		win[i].hi = quad_x(d, i, QUAD_HALF, step);
 	}
-	qsort(pts, (size_t) npts, sizeof(QuadPoint), quad_point_cmp);
-	qsort(win, (size_t) d->n, sizeof(Interval), interval_cmp);
 
-	/* union of the windows, in place */
+	/* union of the windows, in place; its ends are points always kept */
+	qsort(win, (size_t) d->n, sizeof(Interval), interval_cmp);
 	nwin = 0;
 	for (i = 0; i < d->n; i++)
 	{
@@ -1165,46 +1203,64 @@ mixture_entropy(const Pdist *d)
 		else
 			win[nwin++] = win[i];
 	}
-
-	/* thin in place, keeping window ends */
-	kept = 0;
-	for (i = 0; i < npts; i++)
+	for (i = 0; i < nwin; i++)
 	{
-		if (kept > 0 && pts[i].x == pts[kept - 1].x)
-			continue;
-		if (kept > 0 && !pts[i].edge && pts[i].x - pts[kept - 1].x < thin)
-			continue;
-		pts[kept++] = pts[i];
+		if (isfinite(win[i].lo))
+		{
+			pts[npts].x = win[i].lo;
+			pts[npts++].spacing = 0.0;
+		}
+		if (isfinite(win[i].hi))
+		{
+			pts[npts].x = win[i].hi;
+			pts[npts++].spacing = 0.0;
+		}
+	}
+	qsort(pts, (size_t) npts, sizeof(QuadPoint), quad_point_cmp);
+
+	kept = pdist_alloc((size_t) npts * sizeof(QuadPoint));
+	factor = 1.0;
+	nkept = thin_points(pts, npts, factor, kept);
+	while (factor < 8.0 && 3.0 * nkept * (double) d->n > ENTROPY_BUDGET)
+	{
+		factor *= 2.0;
+		nkept = thin_points(pts, npts, factor, kept);
 	}
 
 	mixture_init(&mix, d);
-	log_f = pdist_alloc((size_t) (kept > 0 ? kept : 1) * sizeof(double));
-	for (i = 0; i < kept; i++)
-		log_f[i] = mixture_log_density(&mix, pts[i].x);
 
+	/*
+	 * Three-point Gauss-Legendre on each gap: exact to degree 5, and it
+	 * never evaluates the density at a gap's ends, where a much narrower
+	 * component's window may end with a density that is negligible in mass
+	 * but huge next to the gap's own.
+	 */
 	u = 0;
-	for (i = 0; i + 1 < kept; i++)
+	for (i = 0; i + 1 < nkept; i++)
 	{
-		double		x0 = pts[i].x;
-		double		x1 = pts[i + 1].x;
+		double		x0 = kept[i].x;
+		double		x1 = kept[i + 1].x;
+		double		half = x1 * 0.5 - x0 * 0.5;
 		double		mid = x0 * 0.5 + x1 * 0.5;
-		double		log_w;
+		double		log_half;
 
 		while (u < nwin && win[u].hi < mid)
 			u++;
-		if (u >= nwin || win[u].lo > mid)
+		if (u >= nwin || win[u].lo > mid || !(half > 0.0))
 			continue;			/* a gap between windows */
 
-		/* Simpson weights w/6, 4w/6, w/6 with w = x1 - x0 */
-		log_w = log(x1 * 0.5 - x0 * 0.5) + log(2.0 / 6.0);
-		sum_add(&acc, entropy_term(log_f[i], log_w));
-		sum_add(&acc, entropy_term(mixture_log_density(&mix, mid),
-								   log_w + log(4.0)));
-		sum_add(&acc, entropy_term(log_f[i + 1], log_w));
+		log_half = log(half);
+		for (k = 0; k < 3; k++)
+		{
+			double		x = mid + GL_NODE[k] * half;
+
+			sum_add(&acc, entropy_term(mixture_log_density(&mix, x),
+									   log_half + log(GL_WEIGHT[k])));
+		}
 	}
 
-	pdist_free(log_f);
 	pdist_free(mix.log_norm);
+	pdist_free(kept);
 	pdist_free(win);
 	pdist_free(pts);
 	return sum_result(&acc);
@@ -1536,7 +1592,8 @@ pdist_discretize(const Pdist *d, int bins, Pdist *out)
 		for (j = 0; j < bins; j++)
 		{
 			double		a = (j == 0) ? -INFINITY : -4.0 + 8.0 * j / bins;
-			double		b = (j == bins - 1) ? INFINITY : -4.0 + 8.0 * (j + 1) / bins;
+			double		b = (j == bins - 1) ?
+				INFINITY : -4.0 + 8.0 * (j + 1) / bins;
 			double		mass = normal_mass(a, b);
 			double		m;
 			double		x;
@@ -1621,7 +1678,8 @@ pdist_cap_support(Pdist *d, int max_support)
 			int			b;
 
 			if (half_range > 0.0)
-				f = (d->value[end] * 0.5 - vmin * 0.5) / half_range * max_support;
+				f = (d->value[end] * 0.5 - vmin * 0.5) / half_range *
+					max_support;
 			if (f >= max_support)
 				b = max_support - 1;
 			else if (f > 0.0)
@@ -1695,6 +1753,18 @@ pdist_cap_support(Pdist *d, int max_support)
 		out++;
 	}
 	d->n = out;
+
+	/* renormalise, as canonical form wants (and so no weight exceeds 1) */
+	{
+		SumAcc		tacc = {0.0, 0.0};
+		double		total;
+
+		for (i = 0; i < d->n; i++)
+			sum_add(&tacc, d->prob[i]);
+		total = sum_result(&tacc);
+		for (i = 0; i < d->n; i++)
+			d->prob[i] /= total;
+	}
 
 	if (d->sigma != NULL)
 	{
@@ -1975,8 +2045,8 @@ hist_rows(const Pdist *d, HistRow *rows)
 		for (i = 0; i < HIST_MAX_ROWS; i++)
 		{
 			double		a = snap_edge(lo + step * i, step);
-			double		b = clean_zero((i == HIST_MAX_ROWS - 1) ?
-									   hi : lo + step * (i + 1));
+			double		b = snap_edge((i == HIST_MAX_ROWS - 1) ?
+									  hi : lo + step * (i + 1), step);
 
 			snprintf(rows[i].label, sizeof(rows[i].label), "[%.6g, %.6g%c",
 					 a, b, (i == HIST_MAX_ROWS - 1) ? ']' : ')');
@@ -1985,7 +2055,8 @@ hist_rows(const Pdist *d, HistRow *rows)
 		}
 		for (i = 0; i < d->n; i++)
 		{
-			double		f = (d->value[i] * 0.5 - lo * 0.5) / half_range * HIST_MAX_ROWS;
+			double		f = (d->value[i] * 0.5 - lo * 0.5) / half_range *
+				HIST_MAX_ROWS;
 			int			b;
 
 			if (f >= HIST_MAX_ROWS)
@@ -2085,7 +2156,8 @@ pdist_histogram(const Pdist *d, int width)
 	}
 
 	/* padding, label, " | ", bar, " ", "0.000", newline; generously */
-	size = (size_t) nrows * (size_t) (label_width + HIST_LABEL_BUF + width + 32) + 1;
+	size = (size_t) nrows *
+		(size_t) (label_width + HIST_LABEL_BUF + width + 32) + 1;
 	result = pdist_alloc(size);
 	p = result;
 

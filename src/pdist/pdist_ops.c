@@ -187,6 +187,30 @@ float8_mul_pdist(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(affine_datum(&d, PG_GETARG_FLOAT8(0), 0.0));
 }
 
+/*
+ * pdist_divide
+ *		X / x for a numeric d and a finite, non-zero x, dividing each value
+ *		(rather than multiplying by 1/x, which is not the same in floating
+ *		point: certain(49) / 49 must be 1).
+ */
+void
+pdist_divide(const Pdist *d, double x, Pdist *out)
+{
+	PdistError	err;
+
+	pdist_init(out, PDIST_NUMERIC, d->n, d->sigma != NULL);
+	for (int i = 0; i < d->n; i++)
+	{
+		out->value[i] = d->value[i] / x;
+		if (d->sigma != NULL)
+			out->sigma[i] = d->sigma[i] / fabs(x);
+		out->prob[i] = d->prob[i];
+	}
+	/* a negative divisor reverses the order */
+	if (!pdist_canonicalize(out, &err))
+		pdist_report(&err);
+}
+
 PG_FUNCTION_INFO_V1(pdist_div_float8);
 
 Datum
@@ -194,6 +218,7 @@ pdist_div_float8(PG_FUNCTION_ARGS)
 {
 	double		x = PG_GETARG_FLOAT8(1);
 	Pdist		d;
+	Pdist		out;
 
 	if (x == 0.0)
 		ereport(ERROR,
@@ -201,7 +226,10 @@ pdist_div_float8(PG_FUNCTION_ARGS)
 				 errmsg("division by zero")));
 	check_scalar_operand(x);
 	pdist_getarg(fcinfo, 0, &d);
-	PG_RETURN_DATUM(affine_datum(&d, 1.0 / x, 0.0));
+	pdist_require_numeric(&d, "arithmetic");
+	pdist_divide(&d, x, &out);
+	check_finite_result(&out);
+	PG_RETURN_DATUM(pdist_make_datum(&out));
 }
 
 PG_FUNCTION_INFO_V1(pdist_negate);
@@ -465,7 +493,8 @@ pdist_interpolate_time(PG_FUNCTION_ARGS)
 						   pstrdup(timestamptz_to_str(ta)),
 						   pstrdup(timestamptz_to_str(tb))),
 				 errhint("Interpolation does not extrapolate.")));
-	t = (double) (at - ta) / (double) (tb - ta);
+	/* in double: the int64 differences can overflow for legal timestamps */
+	t = ((double) at - (double) ta) / ((double) tb - (double) ta);
 	PG_RETURN_DATUM(interpolate_datum(fcinfo, t));
 }
 
@@ -486,10 +515,34 @@ pdist_cmp_internal(FunctionCallInfo fcinfo)
 	if (VARSIZE(fa) == VARSIZE(fb) &&
 		memcmp((char *) fa + VARHDRSZ, (char *) fb + VARHDRSZ,
 			   VARSIZE(fa) - VARHDRSZ) == 0)
-		return 0;
-	pdist_from_flat(fa, &a);
-	pdist_from_flat(fb, &b);
-	result = pdist_compare(&a, &b);
+		result = 0;
+	else
+	{
+		pdist_from_flat(fa, &a);
+		pdist_from_flat(fb, &b);
+		result = pdist_compare(&a, &b);
+		/* A categorical view allocates its label arrays: sorts call us often. */
+		pdist_free(a.label);
+		pdist_free(a.label_len);
+		pdist_free(b.label);
+		pdist_free(b.label_len);
+	}
+	PG_FREE_IF_COPY(fa, 0);
+	PG_FREE_IF_COPY(fb, 1);
+	return result;
+}
+
+/* Equality is identity of the stored canonical bytes. */
+static bool
+pdist_bytes_equal(FunctionCallInfo fcinfo)
+{
+	PdistFlat  *fa = PG_GETARG_PDIST_FLAT(0);
+	PdistFlat  *fb = PG_GETARG_PDIST_FLAT(1);
+	bool		result;
+
+	result = VARSIZE(fa) == VARSIZE(fb) &&
+		memcmp((char *) fa + VARHDRSZ, (char *) fb + VARHDRSZ,
+			   VARSIZE(fa) - VARHDRSZ) == 0;
 	PG_FREE_IF_COPY(fa, 0);
 	PG_FREE_IF_COPY(fb, 1);
 	return result;
@@ -524,13 +577,13 @@ pdist_le(PG_FUNCTION_ARGS)
 Datum
 pdist_eq(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(pdist_cmp_internal(fcinfo) == 0);
+	PG_RETURN_BOOL(pdist_bytes_equal(fcinfo));
 }
 
 Datum
 pdist_ne(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(pdist_cmp_internal(fcinfo) != 0);
+	PG_RETURN_BOOL(!pdist_bytes_equal(fcinfo));
 }
 
 Datum

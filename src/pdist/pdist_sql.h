@@ -32,4 +32,7 @@ extern void pdist_require_numeric(const Pdist *d, const char *operation);
 extern void pdist_check_probability_arg(double p, const char *what,
 										bool allow_zero, bool allow_one);
 
+/* pdist_ops.c */
+extern void pdist_divide(const Pdist *d, double x, Pdist *out);
+
 #endif							/* PDIST_SQL_H */

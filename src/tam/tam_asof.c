@@ -1,0 +1,515 @@
+/*-------------------------------------------------------------------------
+ *
+ * tam_asof.c
+ *	  Time travel: the ttpdb.as_of setting, and scans that read a ttpdb
+ *	  table as it was at a past instant.
+ *
+ * With ttpdb.as_of set to T, every scan of every ttpdb table returns the
+ * versions whose validity contains T, so joins across tables are
+ * consistent at one instant, in views, functions and parallel plans alike.
+ * A version is valid as of T when the transaction that created it is
+ * stamped at or before T and the one that superseded it (if any) is not:
+ *
+ *	- heap tuples: created stamp <= T, and not superseded by a transaction
+ *	  that has committed (such a version is read from the history instead);
+ *	- kept versions (ttpdb.history): valid_from <= T < stamp of the
+ *	  transaction that ended them.
+ *
+ * Before reading, the scan waits for transactions stamped so far to finish
+ * committing (ttpdb_commit_barrier) and then takes the latest snapshot, so
+ * the answer for a past T does not depend on when the reader's own
+ * snapshot was taken: every reader sees the same state as of T.
+ *
+ * Index entries point at heap tuples only, so while ttpdb.as_of is set the
+ * planner is not offered the indexes of ttpdb tables, and changing the
+ * setting invalidates cached plans.  Nor does it plan parallel scans of
+ * them: the heap part and the history part of one scan must be read under
+ * one snapshot, which parallel participants do not share yet.  Writes to
+ * ttpdb tables are refused while it is set.
+ *
+ * IDENTIFICATION
+ *	  src/tam/tam_asof.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/multixact.h"
+#include "access/relscan.h"
+#include "access/transam.h"
+#include "miscadmin.h"
+#include "executor/executor.h"
+#include "optimizer/plancat.h"
+#include "parser/parsetree.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/plancache.h"
+#include "utils/snapmgr.h"
+
+#include "tam.h"
+
+/* A bit of rs_flags beyond the SO_* options: this scan travels in time. */
+#define TTPDB_SO_AS_OF		(1U << 31)
+
+typedef struct AsOfScanDescData
+{
+	TableScanDescData rs_base;	/* must be first */
+	TableScanDesc heapscan;		/* every tuple in the heap (SnapshotAny) */
+	Snapshot	snapshot;		/* latest snapshot, registered */
+	TimestampTz as_of;
+	bool		heap_done;
+	bool		history_started;
+	bool		history_done;
+	HistoryScan history;
+} AsOfScanDescData;
+
+/* What visibility needs from a tuple header, copied under the buffer lock. */
+typedef struct VersionXids
+{
+	bool		xmin_invalid;
+	bool		xmin_frozen;
+	TransactionId xmin;
+	TransactionId update_xid;	/* invalid if never superseded */
+} VersionXids;
+
+typedef AsOfScanDescData *AsOfScanDesc;
+
+/* The setting: text as given, and the instant it parsed to. */
+static char *as_of_string = NULL;
+static bool as_of_set = false;
+static TimestampTz as_of_value = 0;
+
+static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+
+static bool check_as_of(char **newval, void **extra, GucSource source);
+static void assign_as_of(const char *newval, void *extra);
+static void asof_get_relation_info(PlannerInfo *root, Oid relationObjectId,
+								   bool inhparent, RelOptInfo *rel);
+static void asof_executor_start(QueryDesc *queryDesc, int eflags);
+
+/*
+ * ttpdb_asof_init
+ *		Define ttpdb.as_of and install the planner hook; from _PG_init.
+ */
+void
+ttpdb_asof_init(void)
+{
+	DefineCustomStringVariable("ttpdb.as_of",
+							   "Reads every ttpdb table as of this time (empty: now).",
+							   "A timestamp with time zone.  While it is set, writes to "
+							   "ttpdb tables are refused.",
+							   &as_of_string,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE,
+							   check_as_of, assign_as_of, NULL);
+
+	prev_get_relation_info_hook = get_relation_info_hook;
+	get_relation_info_hook = asof_get_relation_info;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = asof_executor_start;
+}
+
+/*
+ * Parse the setting without throwing (a check hook must not): the same
+ * steps as timestamptz input, accepting a date and time, or 'now'.
+ */
+static bool
+check_as_of(char **newval, void **extra, GucSource source)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+	TimestampTz result;
+	TimestampTz *parsed;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+
+	if (ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0 ||
+		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0)
+	{
+		GUC_check_errdetail("\"%s\" is not a timestamp with time zone.", *newval);
+		return false;
+	}
+	if (dtype == DTK_NOW)
+		result = GetCurrentTimestamp();
+	else if (dtype == DTK_DATE)
+	{
+		if (tm2timestamp(&tm, fsec, &tz, &result) != 0 || !IS_VALID_TIMESTAMP(result))
+		{
+			GUC_check_errdetail("\"%s\" is out of range.", *newval);
+			return false;
+		}
+	}
+	else
+	{
+		GUC_check_errdetail("ttpdb.as_of must be a finite point in time, not \"%s\".",
+							*newval);
+		return false;
+	}
+
+	/* PostgreSQL 15 frees a check hook's extra with free() */
+	parsed = malloc(sizeof(TimestampTz));
+	if (parsed == NULL)
+	{
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		return false;
+	}
+	*parsed = result;
+	*extra = parsed;
+	return true;
+}
+
+static void
+assign_as_of(const char *newval, void *extra)
+{
+	bool		was_set = as_of_set;
+	TimestampTz was = as_of_value;
+
+	as_of_set = (extra != NULL);
+	as_of_value = as_of_set ? *((TimestampTz *) extra) : 0;
+
+	/* Plans made under the other setting may use indexes of ttpdb tables. */
+	if (was_set != as_of_set || was != as_of_value)
+		ResetPlanCache();
+}
+
+bool
+ttpdb_as_of_active(void)
+{
+	return as_of_set;
+}
+
+TimestampTz
+ttpdb_as_of_time(void)
+{
+	return as_of_value;
+}
+
+/*
+ * ttpdb_check_writable
+ *		Refuse a write to "rel" while reading as of a past time.
+ */
+void
+ttpdb_check_writable(Relation rel)
+{
+	if (as_of_set)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot modify ttpdb table \"%s\" while ttpdb.as_of is set",
+						RelationGetRelationName(rel)),
+				 errhint("RESET ttpdb.as_of to write to the present.")));
+}
+
+/* Refuse the statement if range table entry "rti" is a ttpdb table. */
+static void
+refuse_if_ttpdb(List *rtable, Index rti, const char *what)
+{
+	RangeTblEntry *rte = rt_fetch(rti, rtable);
+	Relation	relation;
+	bool		is_ttpdb;
+
+	if (rte->rtekind != RTE_RELATION)
+		return;
+	relation = RelationIdGetRelation(rte->relid);
+	if (!RelationIsValid(relation))
+		return;
+	is_ttpdb = ttpdb_is_ttpdb_relation(relation);
+	if (is_ttpdb)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s ttpdb table \"%s\" while ttpdb.as_of is set",
+						what, RelationGetRelationName(relation)),
+				 errhint("RESET ttpdb.as_of to write to the present.")));
+	RelationClose(relation);
+}
+
+/*
+ * Writes and row locks on ttpdb tables are refused before the statement
+ * runs: the past cannot be changed, and kept versions cannot be locked.
+ */
+static void
+asof_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (as_of_set && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	{
+		PlannedStmt *stmt = queryDesc->plannedstmt;
+		ListCell   *lc;
+
+		foreach(lc, stmt->resultRelations)
+			refuse_if_ttpdb(stmt->rtable, lfirst_int(lc), "modify");
+		foreach(lc, stmt->rowMarks)
+			refuse_if_ttpdb(stmt->rtable, ((PlanRowMark *) lfirst(lc))->rti, "lock rows of");
+	}
+	if (prev_executor_start_hook)
+		prev_executor_start_hook(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/*
+ * While as_of is set, ttpdb tables offer the planner no indexes: index
+ * entries lead only to heap tuples, never to kept versions.
+ */
+static void
+asof_get_relation_info(PlannerInfo *root, Oid relationObjectId,
+					   bool inhparent, RelOptInfo *rel)
+{
+	if (prev_get_relation_info_hook)
+		prev_get_relation_info_hook(root, relationObjectId, inhparent, rel);
+
+	if (as_of_set && !inhparent)
+	{
+		Relation	relation = RelationIdGetRelation(relationObjectId);
+
+		if (RelationIsValid(relation))
+		{
+			if (ttpdb_is_ttpdb_relation(relation))
+			{
+				rel->indexlist = NIL;
+				rel->rel_parallel_workers = 0;
+			}
+			RelationClose(relation);
+		}
+	}
+}
+
+/* Committed, as "snapshot" (the latest one, after the barrier) sees it. */
+static bool
+xid_committed(TransactionId xid, Snapshot snapshot)
+{
+	if (!TransactionIdIsNormal(xid))
+		return xid == FrozenTransactionId || xid == BootstrapTransactionId;
+	if (TransactionIdIsCurrentTransactionId(xid))
+		return false;
+	if (XidInMVCCSnapshot(xid, snapshot))
+		return false;
+	return TransactionIdDidCommit(xid);
+}
+
+/* Whether a committed transaction is stamped at or before "as_of". */
+static bool
+committed_by(TransactionId xid, Snapshot snapshot, TimestampTz as_of)
+{
+	TimestampTz stamp;
+
+	/* No stamp: it committed before the table was a ttpdb table. */
+	if (!TransactionIdIsNormal(xid) ||
+		!ttpdb_commit_time(ttpdb_full_xid(xid), snapshot, &stamp))
+		return true;
+	return stamp <= as_of;
+}
+
+/* Copy what visibility needs; the caller holds the buffer lock. */
+static void
+read_version_xids(HeapTupleHeader tuple, VersionXids *xids)
+{
+	xids->xmin_invalid = HeapTupleHeaderXminInvalid(tuple);
+	xids->xmin_frozen = HeapTupleHeaderXminFrozen(tuple);
+	xids->xmin = HeapTupleHeaderGetRawXmin(tuple);
+	if ((tuple->t_infomask & HEAP_XMAX_INVALID) ||
+		HEAP_XMAX_IS_LOCKED_ONLY(tuple->t_infomask))
+		xids->update_xid = InvalidTransactionId;
+	else
+		xids->update_xid = HeapTupleHeaderGetUpdateXid(tuple);
+}
+
+/*
+ * Whether the version is the one valid as of "as_of".  Runs without the
+ * buffer lock, since it may read ttpdb.commit_times.
+ */
+static bool
+version_visible_as_of(const VersionXids *xids, Snapshot snapshot, TimestampTz as_of)
+{
+	if (xids->xmin_invalid)
+		return false;
+	if (!xids->xmin_frozen && !xid_committed(xids->xmin, snapshot))
+		return false;
+	if (!committed_by(xids->xmin, snapshot, as_of))
+		return false;
+
+	/*
+	 * Superseded by a committed transaction: the history holds this version
+	 * with its end stamp, and is where it is read from.
+	 */
+	return !TransactionIdIsValid(xids->update_xid) ||
+		!xid_committed(xids->update_xid, snapshot);
+}
+
+bool
+ttpdb_is_asof_scan(TableScanDesc scan)
+{
+	return (scan->rs_flags & TTPDB_SO_AS_OF) != 0;
+}
+
+/*
+ * ttpdb_asof_beginscan
+ *		Begin a sequential scan of "rel" as of the current ttpdb.as_of.
+ */
+TableScanDesc
+ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
+					 struct ScanKeyData *key, ParallelTableScanDesc pscan,
+					 uint32 flags)
+{
+	AsOfScanDesc scan;
+
+	if (pscan != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot read ttpdb table \"%s\" as of a past time in a parallel scan",
+						RelationGetRelationName(rel)),
+				 errhint("Plans made while ttpdb.as_of is set do not use parallel scans of "
+						 "ttpdb tables; run the query again.")));
+	if (nkeys != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("scan keys are not supported when reading ttpdb table \"%s\" as of a past time",
+						RelationGetRelationName(rel))));
+	if (as_of_value > GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot read ttpdb table \"%s\" as of a time in the future",
+						RelationGetRelationName(rel)),
+				 errdetail("ttpdb.as_of is %s.", timestamptz_to_str(as_of_value))));
+
+	ttpdb_commit_barrier();
+
+	scan = palloc0(sizeof(AsOfScanDescData));
+	scan->rs_base.rs_rd = rel;
+	scan->rs_base.rs_snapshot = snapshot;
+	scan->rs_base.rs_nkeys = 0;
+	scan->rs_base.rs_key = NULL;
+	scan->rs_base.rs_parallel = NULL;
+	/* the caller's temporary snapshot is ours to release */
+	scan->rs_base.rs_flags = flags | TTPDB_SO_AS_OF;
+	scan->as_of = as_of_value;
+	scan->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, NULL,
+													  flags & ~SO_TEMP_SNAPSHOT);
+	return &scan->rs_base;
+}
+
+/* Return the next heap tuple that is valid as of the scan's time. */
+static bool
+asof_next_heap(AsOfScanDesc scan, TupleTableSlot *slot)
+{
+	while (ttpdb_heap_routine()->scan_getnextslot(scan->heapscan,
+												  ForwardScanDirection, slot))
+	{
+		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
+		VersionXids xids;
+
+		LockBuffer(bslot->buffer, BUFFER_LOCK_SHARE);
+		read_version_xids(bslot->base.tuple->t_data, &xids);
+		LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
+		if (version_visible_as_of(&xids, scan->snapshot, scan->as_of))
+			return true;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return false;
+}
+
+/* Return the next kept version that is valid as of the scan's time. */
+static bool
+asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
+{
+	HistoryVersion version;
+
+	if (!scan->history_started)
+	{
+		scan->history_started = true;
+		scan->history = history_begin_scan(scan->rs_base.rs_rd, scan->snapshot);
+	}
+
+	while (history_next(scan->history, &version))
+	{
+		TimestampTz ended;
+
+		if (version.valid_from_known && version.valid_from > scan->as_of)
+		{
+			pfree(version.tuple);
+			continue;
+		}
+		/* an end without a stamp: the ending transaction is our own */
+		if (ttpdb_commit_time(version.ended_xid, scan->snapshot, &ended) &&
+			ended <= scan->as_of)
+		{
+			pfree(version.tuple);
+			continue;
+		}
+		/* the slot keeps its own copy */
+		ExecForceStoreHeapTuple(version.tuple, slot, true);
+		slot->tts_tableOid = RelationGetRelid(scan->rs_base.rs_rd);
+		return true;
+	}
+	history_end_scan(scan->history);
+	scan->history = NULL;
+	scan->history_done = true;
+	return false;
+}
+
+bool
+ttpdb_asof_getnextslot(TableScanDesc sscan, ScanDirection direction,
+					   TupleTableSlot *slot)
+{
+	AsOfScanDesc scan = (AsOfScanDesc) sscan;
+
+	if (ScanDirectionIsBackward(direction))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot scan ttpdb table \"%s\" backward as of a past time",
+						RelationGetRelationName(sscan->rs_rd)),
+				 errhint("Declare the cursor without SCROLL, or materialize the result.")));
+
+	if (!scan->heap_done)
+	{
+		if (asof_next_heap(scan, slot))
+			return true;
+		scan->heap_done = true;
+	}
+	if (!scan->history_done && asof_next_history(scan, slot))
+		return true;
+	ExecClearTuple(slot);
+	return false;
+}
+
+void
+ttpdb_asof_rescan(TableScanDesc sscan)
+{
+	AsOfScanDesc scan = (AsOfScanDesc) sscan;
+
+	ttpdb_heap_routine()->scan_rescan(scan->heapscan, NULL, false, false, false, false);
+	if (scan->history != NULL)
+		history_end_scan(scan->history);
+	scan->history = NULL;
+	scan->heap_done = false;
+	scan->history_started = false;
+	scan->history_done = false;
+}
+
+void
+ttpdb_asof_endscan(TableScanDesc sscan)
+{
+	AsOfScanDesc scan = (AsOfScanDesc) sscan;
+
+	ttpdb_heap_routine()->scan_end(scan->heapscan);
+	if (scan->history != NULL)
+		history_end_scan(scan->history);
+	UnregisterSnapshot(scan->snapshot);
+	if (sscan->rs_flags & SO_TEMP_SNAPSHOT)
+		UnregisterSnapshot(sscan->rs_snapshot);
+	pfree(scan);
+}

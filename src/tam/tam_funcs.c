@@ -1,0 +1,276 @@
+/*-------------------------------------------------------------------------
+ *
+ * tam_funcs.c
+ *	  SQL functions over ttpdb tables: a table as of a time, every version
+ *	  of a table with its validity, and explicit pruning of history.
+ *
+ * IDENTIFICATION
+ *	  src/tam/tam_funcs.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/xid8.h"
+
+#include "tam.h"
+
+/*
+ * Open the ttpdb table whose row type is the type of argument 0 (as in
+ * ttpdb.as_of(NULL::t, ...)), checking that the caller may read it.
+ */
+static Relation
+open_table_of_row_arg(FunctionCallInfo fcinfo, const char *fname)
+{
+	Oid			rowtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			relid = OidIsValid(rowtype) ? get_typ_typrelid(rowtype) : InvalidOid;
+	Relation	rel;
+	AclResult	aclresult;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s needs a row of a ttpdb table as its first argument", fname),
+				 errhint("Pass a typed NULL, as in %s(NULL::my_table, ...).", fname)));
+	rel = table_open(relid, AccessShareLock);
+	if (!ttpdb_is_ttpdb_relation(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" does not use the ttpdb access method",
+						RelationGetRelationName(rel)),
+				 errhint("ALTER TABLE %s SET ACCESS METHOD ttpdb keeps its history from now on.",
+						 quote_identifier(RelationGetRelationName(rel)))));
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(rel));
+	return rel;
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_as_of_rows);
+
+/*
+ * ttpdb.as_of(row anyelement, at timestamptz) returns setof anyelement
+ *		The rows of the table as of "at": SELECT * FROM the table with
+ *		ttpdb.as_of set to "at" for the duration of the call.
+ */
+Datum
+ttpdb_as_of_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel;
+	TimestampTz at;
+	char	   *query;
+	int			nest;
+	TupleDesc	desc;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the time of ttpdb.as_of() must not be null")));
+	at = PG_GETARG_TIMESTAMPTZ(1);
+	rel = open_table_of_row_arg(fcinfo, "ttpdb.as_of");
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	desc = rsinfo->setDesc;
+	query = psprintf("SELECT * FROM %s",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+
+	nest = NewGUCNestLevel();
+	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", query);
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+		bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+		int			src = 0;
+
+		/* SELECT * has no dropped columns; the row type keeps their places */
+		for (int att = 0; att < desc->natts; att++)
+		{
+			if (TupleDescAttr(desc, att)->attisdropped)
+			{
+				values[att] = (Datum) 0;
+				nulls[att] = true;
+				continue;
+			}
+			values[att] = SPI_getbinval(tup, SPI_tuptable->tupdesc, ++src, &nulls[att]);
+		}
+		tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
+		pfree(values);
+		pfree(nulls);
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/* Emit one row of ttpdb.history(): validity, xids, and the version. */
+static void
+emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
+			 bool from_known, TimestampTz from, bool to_known, TimestampTz to,
+			 FullTransactionId created, FullTransactionId ended)
+{
+	Datum		values[5];
+	bool		nulls[5];
+
+	ExecForceStoreHeapTuple(tuple, slot, false);
+	values[0] = TimestampTzGetDatum(from);
+	nulls[0] = !from_known;
+	values[1] = TimestampTzGetDatum(to);
+	nulls[1] = !to_known;
+	values[2] = FullTransactionIdGetDatum(created);
+	nulls[2] = !FullTransactionIdIsValid(created);
+	values[3] = FullTransactionIdGetDatum(ended);
+	nulls[3] = !FullTransactionIdIsValid(ended);
+	values[4] = ExecFetchSlotHeapTupleDatum(slot);
+	nulls[4] = false;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_history_rows);
+
+/*
+ * ttpdb.history(row anyelement) returns table (valid_from, valid_to,
+ *		created_xid, ended_xid, version anyelement)
+ *		Every version of the table the caller's snapshot can see: the kept
+ *		ones, and the present ones (valid_to and ended_xid NULL).
+ *		valid_from is NULL for a version created before the table was a
+ *		ttpdb table, or by the caller's own open transaction.
+ */
+Datum
+ttpdb_history_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_table_of_row_arg(fcinfo, "ttpdb.history");
+	Snapshot	snapshot = GetActiveSnapshot();
+	TupleTableSlot *out = MakeSingleTupleTableSlot(RelationGetDescr(rel),
+												   &TTSOpsHeapTuple);
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	HistoryScan history;
+	HistoryVersion version;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* the present: an ordinary scan (ttpdb.as_of, if set, applies to it) */
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		should_free;
+		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+		TransactionId xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+		FullTransactionId created = ttpdb_full_xid(xmin);
+		TimestampTz from = 0;
+		bool		known = !TransactionIdIsCurrentTransactionId(xmin) &&
+			ttpdb_commit_time(created, NULL, &from);
+
+		emit_version(rsinfo, out, tuple, known, from, false, 0, created,
+					 InvalidFullTransactionId);
+		if (should_free)
+			heap_freetuple(tuple);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+
+	/* the past */
+	history = history_begin_scan(rel, snapshot);
+	while (history_next(history, &version))
+	{
+		TimestampTz to = 0;
+		bool		to_known = ttpdb_commit_time(version.ended_xid, snapshot, &to);
+
+		emit_version(rsinfo, out, version.tuple, version.valid_from_known,
+					 version.valid_from, to_known, to, version.created_xid,
+					 version.ended_xid);
+		pfree(version.tuple);
+	}
+	history_end_scan(history);
+
+	ExecDropSingleTupleTableSlot(out);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_prune_history);
+
+/*
+ * ttpdb.prune_history(tbl regclass, older_than timestamptz) returns bigint
+ *		Delete the kept versions of "tbl" that stopped being valid before
+ *		"older_than", and return how many.  AS OF reads of times before
+ *		"older_than" lose those versions.  Only the table's owner may.
+ */
+Datum
+ttpdb_prune_history(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TimestampTz older_than = PG_GETARG_TIMESTAMPTZ(1);
+	Relation	rel;
+	Relation	history;
+	SysScanDesc scan;
+	ScanKeyData skey;
+	HeapTuple	tup;
+	Snapshot	snapshot;
+	int64		pruned = 0;
+
+	rel = table_open(relid, ShareUpdateExclusiveLock);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (!ttpdb_is_ttpdb_relation(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" does not use the ttpdb access method",
+						RelationGetRelationName(rel))));
+	ttpdb_check_writable(rel);
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(history, ttpdb_catalog_relid("history_relid_idx"),
+							  true, snapshot, 1, &skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		ended = heap_getattr(tup, 4, RelationGetDescr(history), &isnull);
+		TimestampTz stamp;
+
+		if (!isnull &&
+			ttpdb_commit_time(DatumGetFullTransactionId(ended), snapshot, &stamp) &&
+			stamp < older_than)
+		{
+			simple_heap_delete(history, &tup->t_self);
+			pruned++;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	systable_endscan(scan);
+	table_close(history, RowExclusiveLock);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	PG_RETURN_INT64(pruned);
+}

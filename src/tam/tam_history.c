@@ -1,0 +1,358 @@
+/*-------------------------------------------------------------------------
+ *
+ * tam_history.c
+ *	  The temporal store: every row version an UPDATE, DELETE, MERGE or
+ *	  TRUNCATE supersedes, kept in table ttpdb.history.
+ *
+ * A version is appended in the transaction that supersedes it, so a
+ * rollback leaves no history, and ttpdb.history is an ordinary heap table:
+ * WAL-logged, replicated, crash-safe and dumped like any other.  Each
+ * record holds the version's heap tuple, detoasted (its TOAST chunks go
+ * away when VACUUM removes the dead version) and LZ4-compressed, with:
+ *
+ *	created_xid		the transaction that created the version (its xmin)
+ *	ended_xid		the top-level transaction that superseded it
+ *	valid_from		the commit stamp of created_xid, copied when the version
+ *					ends (NULL if it was created before the table was a
+ *					ttpdb table); its end is the stamp of ended_xid, read
+ *					from ttpdb.commit_times, because this transaction's own
+ *					stamp is only taken at commit
+ *	row_hash		a hash of its replica identity, for one row's history
+ *
+ * Versions created and superseded by the same transaction were never
+ * visible to anyone else and are not kept.  Tuples are stored as they were
+ * written, so after ADD or DROP COLUMN they read back under the current
+ * row type as the heap's own old tuples do.
+ *
+ * IDENTIFICATION
+ *	  src/tam/tam_history.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <lz4.h>
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/bitmapset.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+#include "utils/xid8.h"
+
+#include "tam.h"
+
+/* Columns of ttpdb.history. */
+#define Anum_history_relid			1
+#define Anum_history_row_hash		2
+#define Anum_history_created_xid	3
+#define Anum_history_ended_xid		4
+#define Anum_history_valid_from		5
+#define Anum_history_raw_size		6
+#define Anum_history_data			7
+#define Natts_history				7
+
+/* The high bit of the stored length says the tuple was not compressed. */
+#define HISTORY_STORED_RAW			0x80000000U
+
+typedef struct HistoryScanData
+{
+	Relation	history;
+	SysScanDesc scan;
+	Oid			relid;
+} HistoryScanData;
+
+/*
+ * ttpdb_catalog_relid
+ *		OID of one of the extension's own tables or indexes in schema ttpdb.
+ */
+Oid
+ttpdb_catalog_relid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("ttpdb", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("ttpdb.%s does not exist", relname),
+				 errhint("The ttpdb extension must be installed in this database: CREATE EXTENSION ttpdb.")));
+	return relid;
+}
+
+/*
+ * ttpdb_insert_with_indexes
+ *		Insert a tuple into one of ttpdb's own tables and its indexes, none of
+ *		which has expressions or predicates.  Permissions are not checked:
+ *		the callers write on behalf of the access method.
+ */
+void
+ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple)
+{
+	List	   *indexes;
+	ListCell   *lc;
+	TupleTableSlot *slot;
+
+	heap_insert(rel, tuple, GetCurrentCommandId(true), 0, NULL);
+
+	indexes = RelationGetIndexList(rel);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(tuple, slot, false);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *info = BuildIndexInfo(index);
+		Datum		values[INDEX_MAX_KEYS];
+		bool		isnull[INDEX_MAX_KEYS];
+
+		FormIndexDatum(info, slot, NULL, values, isnull);
+		index_insert(index, values, isnull, &tuple->t_self, rel,
+					 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, info);
+		index_close(index, RowExclusiveLock);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	list_free(indexes);
+}
+
+/*
+ * Hash of the version's replica identity (primary key by default), or
+ * false if the table has none.
+ */
+static bool
+identity_hash(Relation rel, HeapTuple tuple, int64 *hash)
+{
+	Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_IDENTITY_KEY);
+	TupleDesc	desc = RelationGetDescr(rel);
+	uint64		h = 0;
+	int			member = -1;
+
+	if (bms_is_empty(keys))
+		return false;
+	while ((member = bms_next_member(keys, member)) >= 0)
+	{
+		AttrNumber	attno = member + FirstLowInvalidHeapAttributeNumber;
+		Form_pg_attribute att = TupleDescAttr(desc, attno - 1);
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, attno, desc, &isnull);
+
+		h = hash_combine64(h, isnull ? 0 :
+						   datum_image_hash(value, att->attbyval, att->attlen));
+	}
+	bms_free(keys);
+	*hash = (int64) h;
+	return true;
+}
+
+/* The stored form of a heap tuple: 4-byte length word, then LZ4 data. */
+static bytea *
+compress_tuple(HeapTuple tuple)
+{
+	int			bound = LZ4_compressBound(tuple->t_len);
+	bytea	   *out = palloc(VARHDRSZ + sizeof(uint32) + Max(bound, (int) tuple->t_len));
+	char	   *dst = VARDATA(out) + sizeof(uint32);
+	int			len = LZ4_compress_default((char *) tuple->t_data, dst,
+										   tuple->t_len, bound);
+	uint32		word = tuple->t_len;
+
+	if (len <= 0 || len >= (int) tuple->t_len)
+	{
+		/* incompressible: keep it as it is */
+		memcpy(dst, tuple->t_data, tuple->t_len);
+		len = tuple->t_len;
+		word |= HISTORY_STORED_RAW;
+	}
+	memcpy(VARDATA(out), &word, sizeof(uint32));
+	SET_VARSIZE(out, VARHDRSZ + sizeof(uint32) + len);
+	return out;
+}
+
+static HeapTuple
+decompress_tuple(bytea *stored, Oid relid)
+{
+	char	   *src = VARDATA_ANY(stored);
+	int			srclen = VARSIZE_ANY_EXHDR(stored) - sizeof(uint32);
+	uint32		word;
+	uint32		rawlen;
+	HeapTuple	tuple;
+
+	if (srclen < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
+	memcpy(&word, src, sizeof(uint32));
+	rawlen = word & ~HISTORY_STORED_RAW;
+	if (rawlen < SizeofHeapTupleHeader || rawlen > MaxAllocSize - HEAPTUPLESIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
+
+	tuple = palloc(HEAPTUPLESIZE + rawlen);
+	tuple->t_data = (HeapTupleHeader) ((char *) tuple + HEAPTUPLESIZE);
+	tuple->t_len = rawlen;
+	tuple->t_tableOid = relid;
+	ItemPointerSetInvalid(&tuple->t_self);
+	if (word & HISTORY_STORED_RAW)
+	{
+		if ((uint32) srclen != rawlen)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
+		memcpy(tuple->t_data, src + sizeof(uint32), rawlen);
+	}
+	else if (LZ4_decompress_safe(src + sizeof(uint32), (char *) tuple->t_data,
+								 srclen, rawlen) != (int) rawlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
+	return tuple;
+}
+
+/*
+ * history_append_version
+ *		Keep the version "oldtup" of "rel", which the current transaction
+ *		has just updated or deleted.
+ */
+void
+history_append_version(Relation rel, HeapTuple oldtup)
+{
+	TransactionId xmin = HeapTupleHeaderGetRawXmin(oldtup->t_data);
+	FullTransactionId created;
+	TimestampTz valid_from;
+	Relation	history;
+	HeapTuple	flat = oldtup;
+	Datum		values[Natts_history];
+	bool		nulls[Natts_history];
+	int64		hash;
+
+	/* Only permanent tables have a history; temp and unlogged ones do not. */
+	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		return;
+	/* A version this transaction created was never visible to others. */
+	if (TransactionIdIsCurrentTransactionId(xmin))
+		return;
+
+	created = ttpdb_full_xid(xmin);
+	memset(nulls, false, sizeof(nulls));
+	values[Anum_history_relid - 1] = ObjectIdGetDatum(RelationGetRelid(rel));
+	if (identity_hash(rel, oldtup, &hash))
+		values[Anum_history_row_hash - 1] = Int64GetDatum(hash);
+	else
+		nulls[Anum_history_row_hash - 1] = true;
+	values[Anum_history_created_xid - 1] = FullTransactionIdGetDatum(created);
+	values[Anum_history_ended_xid - 1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	if (ttpdb_commit_time(created, NULL, &valid_from))
+		values[Anum_history_valid_from - 1] = TimestampTzGetDatum(valid_from);
+	else
+		nulls[Anum_history_valid_from - 1] = true;
+
+	if (HeapTupleHasExternal(oldtup))
+		flat = toast_flatten_tuple(oldtup, RelationGetDescr(rel));
+	values[Anum_history_raw_size - 1] = Int32GetDatum(flat->t_len);
+	values[Anum_history_data - 1] = PointerGetDatum(compress_tuple(flat));
+
+	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
+	ttpdb_insert_with_indexes(history,
+							  heap_form_tuple(RelationGetDescr(history), values, nulls));
+	table_close(history, NoLock);
+}
+
+/*
+ * history_append_relation
+ *		Keep every version of "rel" visible to "snapshot": TRUNCATE is about
+ *		to give the table new, empty storage.
+ */
+void
+history_append_relation(Relation rel, Snapshot snapshot)
+{
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		return;
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		should_free;
+		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+
+		history_append_version(rel, tuple);
+		if (should_free)
+			heap_freetuple(tuple);
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * history_begin_scan
+ *		Start reading the kept versions of "rel" that "snapshot" sees.
+ */
+HistoryScan
+history_begin_scan(Relation rel, Snapshot snapshot)
+{
+	HistoryScan scan = palloc0(sizeof(HistoryScanData));
+	ScanKeyData skey;
+
+	scan->relid = RelationGetRelid(rel);
+	scan->history = table_open(ttpdb_catalog_relid("history"), AccessShareLock);
+	ScanKeyInit(&skey, Anum_history_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(scan->relid));
+	scan->scan = systable_beginscan(scan->history,
+									ttpdb_catalog_relid("history_relid_idx"),
+									true, snapshot, 1, &skey);
+	return scan;
+}
+
+/*
+ * history_next
+ *		The next kept version, decompressed in the caller's memory context.
+ */
+bool
+history_next(HistoryScan scan, HistoryVersion *version)
+{
+	HeapTuple	tup = systable_getnext(scan->scan);
+	TupleDesc	desc = RelationGetDescr(scan->history);
+	Datum		values[Natts_history];
+	bool		nulls[Natts_history];
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	heap_deform_tuple(tup, desc, values, nulls);
+	version->created_xid = nulls[Anum_history_created_xid - 1] ? InvalidFullTransactionId :
+		FullTransactionIdFromU64(DatumGetUInt64(values[Anum_history_created_xid - 1]));
+	version->ended_xid =
+		FullTransactionIdFromU64(DatumGetUInt64(values[Anum_history_ended_xid - 1]));
+	version->valid_from_known = !nulls[Anum_history_valid_from - 1];
+	version->valid_from = version->valid_from_known ?
+		DatumGetTimestampTz(values[Anum_history_valid_from - 1]) : 0;
+	version->tuple = decompress_tuple(DatumGetByteaPP(values[Anum_history_data - 1]),
+									  scan->relid);
+	return true;
+}
+
+void
+history_end_scan(HistoryScan scan)
+{
+	systable_endscan(scan->scan);
+	table_close(scan->history, AccessShareLock);
+	pfree(scan);
+}
