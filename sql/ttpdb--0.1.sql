@@ -644,11 +644,25 @@ CREATE CAST (jsonb AS ttpdb.pdist) WITH FUNCTION ttpdb.pdist_from_jsonb(jsonb);
 -- The ttpdb table access method: every row keeps every state
 --------------------------------------------------------------------------
 
+-- Transaction ids mean something only in the cluster that assigned them.
+-- The era names that "life" of this database: created with the extension
+-- and not dumped, so a restored database starts a new era (and its new
+-- xids cannot be confused with the dumped ones), while pg_upgrade, which
+-- keeps xids, keeps it.
+CREATE TABLE ttpdb.era (era bigint NOT NULL) USING heap;
+CREATE UNIQUE INDEX era_single_row ON ttpdb.era ((true));
+INSERT INTO ttpdb.era VALUES (floor(random() * 9.0e18)::bigint);
+COMMENT ON TABLE ttpdb.era IS
+	'Identifies this database''s transaction ids (a new era starts when a dump is restored)';
+GRANT SELECT ON ttpdb.era TO PUBLIC;
+
 -- System time: the commit stamp of every transaction that wrote a ttpdb
 -- table, in commit order.  Written by the access method at commit.
 CREATE TABLE ttpdb.commit_times (
-	xid xid8 PRIMARY KEY,
-	committed_at timestamptz NOT NULL
+	era bigint NOT NULL,
+	xid xid8 NOT NULL,
+	committed_at timestamptz NOT NULL,
+	PRIMARY KEY (era, xid)
 ) USING heap;
 CREATE INDEX commit_times_committed_at_idx ON ttpdb.commit_times (committed_at);
 COMMENT ON TABLE ttpdb.commit_times IS
@@ -660,6 +674,7 @@ GRANT SELECT ON ttpdb.commit_times TO PUBLIC;
 -- check the tables' own privileges; not readable directly.
 CREATE TABLE ttpdb.history (
 	relid regclass NOT NULL,
+	era bigint NOT NULL,
 	row_hash bigint,
 	created_xid xid8,
 	ended_xid xid8 NOT NULL,

@@ -43,7 +43,8 @@ extern void ttpdb_commit_register_callbacks(void);
 extern void ttpdb_note_write(void);
 extern void ttpdb_commit_barrier(void);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
-extern bool ttpdb_commit_time(FullTransactionId fxid, Snapshot snapshot,
+extern int64 ttpdb_current_era(void);
+extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  TimestampTz *stamp);
 
 /* tam_history.c */
@@ -52,6 +53,7 @@ typedef struct HistoryScanData *HistoryScan;
 typedef struct HistoryVersion
 {
 	HeapTuple	tuple;			/* decompressed; palloc'd in the caller's context */
+	int64		era;			/* the era of the xids below */
 	FullTransactionId created_xid;	/* invalid if unknown */
 	FullTransactionId ended_xid;
 	bool		valid_from_known;

@@ -60,6 +60,7 @@ typedef struct AsOfScanDescData
 	TableScanDescData rs_base;	/* must be first */
 	TableScanDesc heapscan;		/* every tuple in the heap (SnapshotAny) */
 	Snapshot	snapshot;		/* latest snapshot, registered */
+	int64		era;			/* of this database's xids */
 	TimestampTz as_of;
 	bool		heap_done;
 	bool		history_started;
@@ -302,13 +303,13 @@ xid_committed(TransactionId xid, Snapshot snapshot)
 
 /* Whether a committed transaction is stamped at or before "as_of". */
 static bool
-committed_by(TransactionId xid, Snapshot snapshot, TimestampTz as_of)
+committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of)
 {
 	TimestampTz stamp;
 
 	/* No stamp: it committed before the table was a ttpdb table. */
 	if (!TransactionIdIsNormal(xid) ||
-		!ttpdb_commit_time(ttpdb_full_xid(xid), snapshot, &stamp))
+		!ttpdb_commit_time(era, ttpdb_full_xid(xid), snapshot, &stamp))
 		return true;
 	return stamp <= as_of;
 }
@@ -332,13 +333,14 @@ read_version_xids(HeapTupleHeader tuple, VersionXids *xids)
  * buffer lock, since it may read ttpdb.commit_times.
  */
 static bool
-version_visible_as_of(const VersionXids *xids, Snapshot snapshot, TimestampTz as_of)
+version_visible_as_of(const VersionXids *xids, int64 era, Snapshot snapshot,
+					  TimestampTz as_of)
 {
 	if (xids->xmin_invalid)
 		return false;
 	if (!xids->xmin_frozen && !xid_committed(xids->xmin, snapshot))
 		return false;
-	if (!committed_by(xids->xmin, snapshot, as_of))
+	if (!committed_by(era, xids->xmin, snapshot, as_of))
 		return false;
 
 	/*
@@ -396,6 +398,7 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 	/* the caller's temporary snapshot is ours to release */
 	scan->rs_base.rs_flags = flags | TTPDB_SO_AS_OF;
 	scan->as_of = as_of_value;
+	scan->era = ttpdb_current_era();
 	scan->snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, NULL,
 													  flags & ~SO_TEMP_SNAPSHOT);
@@ -415,7 +418,7 @@ asof_next_heap(AsOfScanDesc scan, TupleTableSlot *slot)
 		LockBuffer(bslot->buffer, BUFFER_LOCK_SHARE);
 		read_version_xids(bslot->base.tuple->t_data, &xids);
 		LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
-		if (version_visible_as_of(&xids, scan->snapshot, scan->as_of))
+		if (version_visible_as_of(&xids, scan->era, scan->snapshot, scan->as_of))
 			return true;
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -444,7 +447,7 @@ asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
 			continue;
 		}
 		/* an end without a stamp: the ending transaction is our own */
-		if (ttpdb_commit_time(version.ended_xid, scan->snapshot, &ended) &&
+		if (ttpdb_commit_time(version.era, version.ended_xid, scan->snapshot, &ended) &&
 			ended <= scan->as_of)
 		{
 			pfree(version.tuple);

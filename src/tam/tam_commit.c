@@ -59,9 +59,15 @@ typedef struct TtpdbCommitShared
 	TimestampTz last_stamp;		/* protected by lock */
 } TtpdbCommitShared;
 
+typedef struct CommitCacheKey
+{
+	int64		era;
+	uint64		fxid;
+} CommitCacheKey;
+
 typedef struct CommitCacheEntry
 {
-	uint64		fxid;			/* hash key */
+	CommitCacheKey key;			/* hash key */
 	TimestampTz stamp;
 } CommitCacheEntry;
 
@@ -76,6 +82,10 @@ static bool xact_wrote = false;
 static bool holding_commit_lock = false;
 
 static HTAB *commit_cache = NULL;
+
+/* This database's era, and the ttpdb.era table it was read from. */
+static Oid	era_relid = InvalidOid;
+static int64 era_value = 0;
 
 static void ttpdb_commit_shmem_request(void);
 static void ttpdb_commit_shmem_startup(void);
@@ -219,14 +229,16 @@ stamp_transaction(void)
 	int			nchildren;
 	TimestampTz stamp;
 	Relation	rel;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
 	uint32		epoch;
+	int64		era;
 
 	if (!FullTransactionIdIsValid(top))
 		return;					/* wrote nothing after all */
 
 	nchildren = xactGetCommittedChildren(&children);
+	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
 
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
@@ -237,8 +249,9 @@ stamp_transaction(void)
 		stamp = commit_shared->last_stamp + 1;
 	commit_shared->last_stamp = stamp;
 
-	values[1] = TimestampTzGetDatum(stamp);
-	values[0] = FullTransactionIdGetDatum(top);
+	values[0] = Int64GetDatum(era);
+	values[2] = TimestampTzGetDatum(stamp);
+	values[1] = FullTransactionIdGetDatum(top);
 	ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 
 	/* children are younger than the top-level xid: same epoch or the next */
@@ -249,7 +262,7 @@ stamp_transaction(void)
 
 		if (children[i] < XidFromFullTransactionId(top))
 			child_epoch++;
-		values[0] = FullTransactionIdGetDatum(FullTransactionIdFromEpochAndXid(child_epoch,
+		values[1] = FullTransactionIdGetDatum(FullTransactionIdFromEpochAndXid(child_epoch,
 																			   children[i]));
 		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 	}
@@ -273,22 +286,53 @@ ttpdb_full_xid(TransactionId xid)
 }
 
 /*
+ * ttpdb_current_era
+ *		This database's era (see ttpdb.era): the xids of its own tuples
+ *		belong to it.
+ */
+int64
+ttpdb_current_era(void)
+{
+	Oid			relid = ttpdb_catalog_relid("era");
+
+	if (relid != era_relid)
+	{
+		Relation	rel = table_open(relid, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple	tup = systable_getnext(scan);
+		bool		isnull;
+
+		if (!HeapTupleIsValid(tup))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ttpdb.era is empty"),
+					 errhint("Reinstall the extension: the table is created with it.")));
+		era_value = DatumGetInt64(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		era_relid = relid;
+	}
+	return era_value;
+}
+
+/*
  * ttpdb_commit_time
- *		The stamp of a committed transaction, from commit_times.  False when
- *		it has none: it committed before its table was a ttpdb table (or
- *		wrote none).  The lookup uses the given snapshot, or the latest one
- *		when it is NULL.  Only stamps found are cached: a miss may be a
- *		commit the snapshot does not see yet.
+ *		The stamp of a committed transaction of the given era, from
+ *		commit_times.  False when it has none: it committed before its table
+ *		was a ttpdb table (or wrote none).  The lookup uses the given
+ *		snapshot, or the latest one when it is NULL.  Only stamps found are
+ *		cached: a miss may be a commit the snapshot does not see yet.
  */
 bool
-ttpdb_commit_time(FullTransactionId fxid, Snapshot snapshot, TimestampTz *stamp)
+ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
+				  TimestampTz *stamp)
 {
-	uint64		key = U64FromFullTransactionId(fxid);
+	CommitCacheKey key;
 	CommitCacheEntry *entry;
 	bool		found;
 	Relation	rel;
 	SysScanDesc scan;
-	ScanKeyData skey;
+	ScanKeyData skey[2];
 	HeapTuple	tup;
 
 	if (commit_cache == NULL || hash_get_num_entries(commit_cache) >= COMMIT_CACHE_MAX)
@@ -297,13 +341,16 @@ ttpdb_commit_time(FullTransactionId fxid, Snapshot snapshot, TimestampTz *stamp)
 
 		if (commit_cache != NULL)
 			hash_destroy(commit_cache);
-		ctl.keysize = sizeof(uint64);
+		ctl.keysize = sizeof(CommitCacheKey);
 		ctl.entrysize = sizeof(CommitCacheEntry);
 		ctl.hcxt = TopMemoryContext;
 		commit_cache = hash_create("ttpdb commit stamps", 1024, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 
+	memset(&key, 0, sizeof(key));
+	key.era = era;
+	key.fxid = U64FromFullTransactionId(fxid);
 	entry = hash_search(commit_cache, &key, HASH_FIND, &found);
 	if (found)
 	{
@@ -312,18 +359,19 @@ ttpdb_commit_time(FullTransactionId fxid, Snapshot snapshot, TimestampTz *stamp)
 	}
 
 	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_XID8EQ,
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
 				FullTransactionIdGetDatum(fxid));
 	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
 							  true, snapshot ? snapshot : GetLatestSnapshot(),
-							  1, &skey);
+							  2, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
 	if (found)
 	{
 		bool		isnull;
 
-		*stamp = DatumGetTimestampTz(heap_getattr(tup, 2, RelationGetDescr(rel),
+		*stamp = DatumGetTimestampTz(heap_getattr(tup, 3, RelationGetDescr(rel),
 												  &isnull));
 		entry = hash_search(commit_cache, &key, HASH_ENTER, NULL);
 		entry->stamp = *stamp;

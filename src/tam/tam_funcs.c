@@ -188,7 +188,7 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		FullTransactionId created = ttpdb_full_xid(xmin);
 		TimestampTz from = 0;
 		bool		known = !TransactionIdIsCurrentTransactionId(xmin) &&
-			ttpdb_commit_time(created, NULL, &from);
+			ttpdb_commit_time(ttpdb_current_era(), created, NULL, &from);
 
 		emit_version(rsinfo, out, tuple, known, from, false, 0, created,
 					 InvalidFullTransactionId);
@@ -203,7 +203,8 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 	while (history_next(history, &version))
 	{
 		TimestampTz to = 0;
-		bool		to_known = ttpdb_commit_time(version.ended_xid, snapshot, &to);
+		bool		to_known = ttpdb_commit_time(version.era, version.ended_xid,
+												 snapshot, &to);
 
 		emit_version(rsinfo, out, version.tuple, version.valid_from_known,
 					 version.valid_from, to_known, to, version.created_xid,
@@ -256,11 +257,14 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Datum		ended = heap_getattr(tup, 4, RelationGetDescr(history), &isnull);
+		bool		era_isnull;
+		Datum		era = heap_getattr(tup, 2, RelationGetDescr(history), &era_isnull);
+		Datum		ended = heap_getattr(tup, 5, RelationGetDescr(history), &isnull);
 		TimestampTz stamp;
 
-		if (!isnull &&
-			ttpdb_commit_time(DatumGetFullTransactionId(ended), snapshot, &stamp) &&
+		if (!isnull && !era_isnull &&
+			ttpdb_commit_time(DatumGetInt64(era), DatumGetFullTransactionId(ended),
+							  snapshot, &stamp) &&
 			stamp < older_than)
 		{
 			simple_heap_delete(history, &tup->t_self);

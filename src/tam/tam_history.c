@@ -10,6 +10,7 @@
  * record holds the version's heap tuple, detoasted (its TOAST chunks go
  * away when VACUUM removes the dead version) and LZ4-compressed, with:
  *
+ *	era				the era (ttpdb.era) in which the xids below were assigned
  *	created_xid		the transaction that created the version (its xmin)
  *	ended_xid		the top-level transaction that superseded it
  *	valid_from		the commit stamp of created_xid, copied when the version
@@ -60,13 +61,14 @@
 
 /* Columns of ttpdb.history. */
 #define Anum_history_relid			1
-#define Anum_history_row_hash		2
-#define Anum_history_created_xid	3
-#define Anum_history_ended_xid		4
-#define Anum_history_valid_from		5
-#define Anum_history_raw_size		6
-#define Anum_history_data			7
-#define Natts_history				7
+#define Anum_history_era			2
+#define Anum_history_row_hash		3
+#define Anum_history_created_xid	4
+#define Anum_history_ended_xid		5
+#define Anum_history_valid_from		6
+#define Anum_history_raw_size		7
+#define Anum_history_data			8
+#define Natts_history				8
 
 /* The high bit of the stored length says the tuple was not compressed. */
 #define HISTORY_STORED_RAW			0x80000000U
@@ -251,13 +253,14 @@ history_append_version(Relation rel, HeapTuple oldtup)
 	created = ttpdb_full_xid(xmin);
 	memset(nulls, false, sizeof(nulls));
 	values[Anum_history_relid - 1] = ObjectIdGetDatum(RelationGetRelid(rel));
+	values[Anum_history_era - 1] = Int64GetDatum(ttpdb_current_era());
 	if (identity_hash(rel, oldtup, &hash))
 		values[Anum_history_row_hash - 1] = Int64GetDatum(hash);
 	else
 		nulls[Anum_history_row_hash - 1] = true;
 	values[Anum_history_created_xid - 1] = FullTransactionIdGetDatum(created);
 	values[Anum_history_ended_xid - 1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	if (ttpdb_commit_time(created, NULL, &valid_from))
+	if (ttpdb_commit_time(ttpdb_current_era(), created, NULL, &valid_from))
 		values[Anum_history_valid_from - 1] = TimestampTzGetDatum(valid_from);
 	else
 		nulls[Anum_history_valid_from - 1] = true;
@@ -337,6 +340,7 @@ history_next(HistoryScan scan, HistoryVersion *version)
 	if (!HeapTupleIsValid(tup))
 		return false;
 	heap_deform_tuple(tup, desc, values, nulls);
+	version->era = DatumGetInt64(values[Anum_history_era - 1]);
 	version->created_xid = nulls[Anum_history_created_xid - 1] ? InvalidFullTransactionId :
 		FullTransactionIdFromU64(DatumGetUInt64(values[Anum_history_created_xid - 1]));
 	version->ended_xid =
