@@ -1,0 +1,151 @@
+# Copyright: ttpdb contributors
+#
+# 006_differential.pl: a random workload from concurrent sessions on a
+# ttpdb table, checked against an independent model of every past state.
+#
+# Four pgbench clients run random transactions (upserts, updates, deletes,
+# a key inserted and changed in one transaction, and the odd TRUNCATE).
+# Each transaction also records exactly what it did, from RETURNING, in a
+# plain heap table in the same transaction.  Afterwards the model replays
+# those records in commit-stamp order, in Perl, and AS OF every commit
+# instant (and just before it) must equal the model's state then.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('differential');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'ttpdb'");
+$node->start;
+
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION ttpdb;
+	CREATE TABLE t (k int PRIMARY KEY, v int NOT NULL) USING ttpdb;
+	CREATE TABLE ops (seq bigserial PRIMARY KEY, txid bigint NOT NULL,
+		op text NOT NULL, k int, v int);
+});
+
+# One transaction per script run; every change is recorded from RETURNING,
+# so the record is exactly what committed.
+my $script = $node->basedir . '/workload.sql';
+PostgreSQL::Test::Utils::append_to_file($script, q{
+\set k random(1, 40)
+\set v random(1, 1000000)
+\set op random(1, 100)
+BEGIN;
+\if :op <= 40
+WITH c AS (INSERT INTO t VALUES (:k, :v) ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k, v)
+INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
+\elif :op <= 70
+WITH c AS (UPDATE t SET v = v + :v WHERE k = :k RETURNING k, v)
+INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
+\elif :op <= 90
+WITH c AS (DELETE FROM t WHERE k = :k RETURNING k)
+INSERT INTO ops (txid, op, k) SELECT txid_current(), 'delete', k FROM c;
+\elif :op <= 99
+WITH c AS (INSERT INTO t VALUES (:k + 1000, :v) ON CONFLICT (k) DO NOTHING RETURNING k, v)
+INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
+WITH c AS (UPDATE t SET v = v * 2 WHERE k = :k + 1000 RETURNING k, v)
+INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
+\else
+TRUNCATE t;
+INSERT INTO ops (txid, op) VALUES (txid_current(), 'truncate');
+\endif
+COMMIT;
+});
+
+$node->command_ok(
+	[
+		'pgbench', '-n', '-c', '4', '-j', '2', '-t', '150',
+		'--max-tries', '20', '-f', $script,
+		'-h', $node->host, '-p', $node->port, 'postgres'
+	],
+	'random workload from four clients');
+
+# The model: replay the records in commit-stamp order.
+my $records = $node->safe_psql('postgres', q{
+	SELECT c.committed_at, o.op, coalesce(o.k::text, ''), coalesce(o.v::text, '')
+	FROM ops o
+	JOIN ttpdb.commit_times c
+	  ON c.xid = o.txid::text::xid8 AND c.era = (SELECT era FROM ttpdb.era)
+	ORDER BY c.committed_at, o.seq
+});
+my $unstamped = $node->safe_psql('postgres', q{
+	SELECT count(*) FROM ops o WHERE NOT EXISTS (
+		SELECT 1 FROM ttpdb.commit_times c
+		WHERE c.xid = o.txid::text::xid8 AND c.era = (SELECT era FROM ttpdb.era))
+});
+is($unstamped, '0', 'every committed transaction has a commit stamp');
+
+my %state;
+my @instants;	# [stamp, canonical state after that transaction]
+my $current;
+foreach my $line (split /\n/, $records)
+{
+	my ($stamp, $op, $k, $v) = split /\|/, $line;
+	if (defined $current && $current ne $stamp)
+	{
+		push @instants, [ $current, canonical(\%state) ];
+	}
+	$current = $stamp;
+	if ($op eq 'set') { $state{$k} = $v; }
+	elsif ($op eq 'delete') { delete $state{$k}; }
+	elsif ($op eq 'truncate') { %state = (); }
+}
+push @instants, [ $current, canonical(\%state) ] if defined $current;
+cmp_ok(scalar(@instants), '>', 100, 'the workload committed many transactions');
+
+sub canonical
+{
+	my ($s) = @_;
+	return join(',', map { "$_=$s->{$_}" } sort { $a <=> $b } keys %$s);
+}
+
+sub as_of_state
+{
+	my ($at) = @_;
+	my $rows = $node->safe_psql('postgres',
+		"SELECT k, v FROM ttpdb.as_of(NULL::t, '$at') ORDER BY k");
+	return join(',', map { my ($k, $v) = split /\|/; "$k=$v" } split /\n/, $rows);
+}
+
+# Every instant, and the instant just before each one.
+my $mismatches = 0;
+my $previous = '';
+foreach my $instant (@instants)
+{
+	my ($stamp, $expected) = @$instant;
+	my $got = as_of_state($stamp);
+	if ($got ne $expected)
+	{
+		$mismatches++;
+		diag("as of $stamp: expected [$expected], got [$got]") if $mismatches <= 3;
+	}
+	my $before = $node->safe_psql('postgres',
+		"SELECT k || '=' || v FROM ttpdb.as_of(NULL::t, '$stamp'::timestamptz - interval '1 microsecond') ORDER BY k");
+	$before = join(',', split /\n/, $before);
+	if ($before ne $previous)
+	{
+		$mismatches++;
+		diag("just before $stamp: expected [$previous], got [$before]") if $mismatches <= 3;
+	}
+	$previous = $expected;
+}
+is($mismatches, 0, 'AS OF every commit instant, and just before it, equals the model');
+
+# The setting gives the same answers as the function.
+my ($mid_stamp, $mid_state) = @{ $instants[ int(@instants / 2) ] };
+my $via_setting = $node->safe_psql('postgres',
+	"SET ttpdb.as_of = '$mid_stamp'; SELECT string_agg(k || '=' || v, ',' ORDER BY k) FROM t");
+is($via_setting, $mid_state, 'SET ttpdb.as_of reads the same state');
+
+# And the present is the model's last state.
+my $present = $node->safe_psql('postgres',
+	"SELECT coalesce(string_agg(k || '=' || v, ',' ORDER BY k), '') FROM t");
+is($present, $instants[-1][1], 'the present equals the last state of the model');
+
+$node->stop;
+done_testing();
