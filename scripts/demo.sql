@@ -103,6 +103,44 @@ FROM (SELECT sensor, avg_ci(temperature, 0.95) AS e, expected_count(temperature 
 ORDER BY sensor;
 
 \echo
-\echo 'The table readings and type pdist are yours to explore.  Try:'
+\echo '== 2. Every row remembers every state'
+\echo
+\echo 'A table USING ttpdb keeps each version an UPDATE, DELETE or TRUNCATE'
+\echo 'replaces, stamped with the commit time of the transactions that made'
+\echo 'and ended it.'
+CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance numeric) USING ttpdb;
+INSERT INTO accounts VALUES (1, 'alice', 100), (2, 'bob', 250), (3, 'carol', 75);
+SELECT max(committed_at) AS before_fees FROM ttpdb.commit_times \gset
+\echo
+\echo 'Someone runs a fee update without a WHERE clause:'
+\echo '    UPDATE accounts SET balance = balance - 10;'
+UPDATE accounts SET balance = balance - 10;
+SELECT * FROM accounts ORDER BY id;
+
+\echo
+\echo 'Read the table as it was before, with ttpdb.as_of (every query, every'
+\echo 'ttpdb table, until RESET):'
+SET ttpdb.as_of = :'before_fees';
+SELECT * FROM accounts ORDER BY id;
+RESET ttpdb.as_of;
+
+\echo
+\echo 'Or compare then and now in one query:'
+SELECT a.owner, p.balance AS before_fees, a.balance AS now
+FROM ttpdb.as_of(NULL::accounts, :'before_fees') p JOIN accounts a USING (id)
+ORDER BY a.id;
+
+\echo
+\echo 'Every version of alice''s account, with the time it was valid:'
+SELECT valid_from, valid_to, (version).balance
+FROM ttpdb.history(NULL::accounts) WHERE (version).id = 1 ORDER BY valid_from;
+
+\echo
+\echo 'The temporal store, per table:'
+SELECT * FROM ttpdb.history_stats;
+
+\echo
+\echo 'The tables readings and accounts and type pdist are yours to explore.  Try:'
 \echo '    SELECT * FROM outcomes(''{"red": 0.7, "blue": 0.3}'');'
+\echo '    SET ttpdb.as_of = ''<a time from ttpdb.commit_times>''; SELECT * FROM accounts;'
 \echo '    \\df ttpdb.*'
