@@ -47,6 +47,7 @@
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "nodes/bitmapset.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -81,20 +82,53 @@ typedef struct HistoryScanData
 } HistoryScanData;
 
 /*
+ * OIDs of the extension's own relations, cached for the current transaction
+ * (the extension could be dropped and created again between transactions).
+ */
+typedef struct CatalogRelid
+{
+	const char *relname;
+	Oid			relid;
+} CatalogRelid;
+
+static LocalTransactionId catalog_cache_lxid = InvalidLocalTransactionId;
+static CatalogRelid catalog_cache[8];
+static int	catalog_cache_n = 0;
+
+/*
  * ttpdb_catalog_relid
  *		OID of one of the extension's own tables or indexes in schema ttpdb.
+ *		"relname" must be a string constant.
  */
 Oid
 ttpdb_catalog_relid(const char *relname)
 {
-	Oid			nsp = get_namespace_oid("ttpdb", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	Oid			nsp;
+	Oid			relid;
 
+	if (catalog_cache_lxid != MyProc->lxid)
+	{
+		catalog_cache_lxid = MyProc->lxid;
+		catalog_cache_n = 0;
+	}
+	for (int i = 0; i < catalog_cache_n; i++)
+		if (catalog_cache[i].relname == relname ||
+			strcmp(catalog_cache[i].relname, relname) == 0)
+			return catalog_cache[i].relid;
+
+	nsp = get_namespace_oid("ttpdb", true);
+	relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("ttpdb.%s does not exist", relname),
 				 errhint("The ttpdb extension must be installed in this database: CREATE EXTENSION ttpdb.")));
+	if (catalog_cache_n < lengthof(catalog_cache))
+	{
+		catalog_cache[catalog_cache_n].relname = relname;
+		catalog_cache[catalog_cache_n].relid = relid;
+		catalog_cache_n++;
+	}
 	return relid;
 }
 
