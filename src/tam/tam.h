@@ -41,7 +41,7 @@ extern void ttpdb_commit_install_hooks(void);
 extern void ttpdb_commit_init_shmem(void);
 extern void ttpdb_commit_register_callbacks(void);
 extern void ttpdb_note_write(void);
-extern void ttpdb_commit_barrier(void);
+extern void ttpdb_commit_barrier(TimestampTz as_of);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
 extern int64 ttpdb_current_era(void);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,

@@ -15,10 +15,10 @@
  *	- kept versions (ttpdb.history): valid_from <= T < stamp of the
  *	  transaction that ended them.
  *
- * Before reading, the scan waits for transactions stamped so far to finish
- * committing (ttpdb_commit_barrier) and then takes the latest snapshot, so
- * the answer for a past T does not depend on when the reader's own
- * snapshot was taken: every reader sees the same state as of T.
+ * Before reading, the scan waits until every transaction stamped at or
+ * before T has finished committing (ttpdb_commit_barrier) and then takes the
+ * latest snapshot, so the answer for a past T does not depend on when the
+ * reader's own snapshot was taken: every reader sees the same state as of T.
  *
  * Index entries point at heap tuples only, so while ttpdb.as_of is set the
  * planner is not offered the indexes of ttpdb tables, and changing the
@@ -387,7 +387,7 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 						RelationGetRelationName(rel)),
 				 errdetail("ttpdb.as_of is %s.", timestamptz_to_str(as_of_value))));
 
-	ttpdb_commit_barrier();
+	ttpdb_commit_barrier(as_of_value);
 
 	scan = palloc0(sizeof(AsOfScanDescData));
 	scan->rs_base.rs_rd = rel;

@@ -4,22 +4,31 @@
  *	  System time for ttpdb tables: each transaction that writes one is
  *	  stamped, at commit, with a time that follows commit order.
  *
- * The stamp is taken in the pre-commit callback while holding the commit-
- * order lock exclusively, written to ttpdb.commit_times in the same
- * transaction, and the lock is released only once the commit is complete
- * (the commit callback runs after the transaction left the proc array).
- * Stamps are strictly increasing (ties are broken by a microsecond), so:
+ * The stamp is taken in the pre-commit callback, after the transaction's
+ * last change, under the commit-order lock: it is max(now, last + 1us), so
+ * stamps are strictly increasing.  It is written to ttpdb.commit_times in
+ * the same transaction (a rollback leaves none), and posted in this
+ * backend's "in flight" slot until the transaction has committed (the
+ * commit callback runs after it left the proc array) or aborted.
  *
- *	- stamp order is commit order, which transaction start times (what
- *	  trigger-based temporal tables use) are not;
- *	- a reader that takes the lock in shared mode once (ttpdb_commit_barrier)
- *	  knows that every transaction stamped up to now has finished
- *	  committing, so "committed as of T" has one answer for every reader.
+ * Why this is commit order: a transaction that saw another's changes took
+ * its stamp after the other finished committing, so it is stamped later;
+ * only transactions that could not see each other may finish committing in
+ * another order than their stamps, and for them either order is a valid
+ * history.
  *
- * Only transactions that write ttpdb tables take the lock.  A rolled-back
- * transaction leaves no stamp: its row in commit_times is rolled back too.
- * PREPARE TRANSACTION is refused for them, because COMMIT PREPARED runs
- * without this backend's callbacks.
+ * Why every reader agrees on "committed as of T": ttpdb_commit_barrier(T)
+ * first makes every later stamp exceed T, then waits until no stamp <= T is
+ * in flight.  After it, each transaction stamped <= T has committed or
+ * aborted, so a snapshot taken afterwards sees exactly those that
+ * committed, whenever the reader's own snapshot was taken.
+ *
+ * The lock is held only to pick a stamp, never across the commit's WAL
+ * flush, so committing transactions do not wait for each other.
+ *
+ * Only transactions that write ttpdb tables are stamped.  PREPARE
+ * TRANSACTION is refused for them, because COMMIT PREPARED runs without
+ * this backend's callbacks.
  *
  * Stamps are immutable once committed, so lookups are cached per backend.
  *
@@ -38,6 +47,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -57,7 +67,14 @@ typedef struct TtpdbCommitShared
 {
 	LWLock	   *lock;			/* commit order */
 	TimestampTz last_stamp;		/* protected by lock */
+	int			nslots;
+	TimestampTz in_flight[FLEXIBLE_ARRAY_MEMBER];	/* per backend, by pgprocno;
+													 * 0 when none; protected
+													 * by lock */
 } TtpdbCommitShared;
+
+/* How long a reader sleeps between looks at the in-flight stamps. */
+#define BARRIER_SLEEP_US	100
 
 typedef struct CommitCacheKey
 {
@@ -78,8 +95,8 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 /* This backend's transaction wrote a ttpdb table. */
 static bool xact_wrote = false;
 
-/* We hold the commit-order lock between pre-commit and commit. */
-static bool holding_commit_lock = false;
+/* Our stamp is posted in our in-flight slot. */
+static bool stamp_in_flight = false;
 
 static HTAB *commit_cache = NULL;
 
@@ -87,6 +104,7 @@ static HTAB *commit_cache = NULL;
 static Oid	era_relid = InvalidOid;
 static int64 era_value = 0;
 
+static Size commit_shared_size(void);
 static void ttpdb_commit_shmem_request(void);
 static void ttpdb_commit_shmem_startup(void);
 static void ttpdb_xact_callback(XactEvent event, void *arg);
@@ -106,12 +124,20 @@ ttpdb_commit_install_hooks(void)
 	shmem_startup_hook = ttpdb_commit_shmem_startup;
 }
 
+/* One slot per backend, autovacuum worker and background worker. */
+static Size
+commit_shared_size(void)
+{
+	return MAXALIGN(add_size(offsetof(TtpdbCommitShared, in_flight),
+							 mul_size(MaxBackends, sizeof(TimestampTz))));
+}
+
 static void
 ttpdb_commit_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(TtpdbCommitShared)));
+	RequestAddinShmemSpace(commit_shared_size());
 	RequestNamedLWLockTranche("ttpdb commit order", 1);
 }
 
@@ -134,11 +160,13 @@ ttpdb_commit_init_shmem(void)
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	commit_shared = ShmemInitStruct("ttpdb commit order",
-									sizeof(TtpdbCommitShared), &found);
+									commit_shared_size(), &found);
 	if (!found)
 	{
 		commit_shared->lock = &(GetNamedLWLockTranche("ttpdb commit order"))->lock;
 		commit_shared->last_stamp = 0;
+		commit_shared->nslots = MaxBackends;
+		memset(commit_shared->in_flight, 0, sizeof(TimestampTz) * MaxBackends);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -170,16 +198,48 @@ ttpdb_note_write(void)
 
 /*
  * ttpdb_commit_barrier
- *		Wait until every transaction stamped so far has finished committing.
+ *		Make sure every transaction stamped at or before "as_of" has finished
+ *		committing (or aborted), and that none is stamped at or before it
+ *		from now on.
  */
 void
-ttpdb_commit_barrier(void)
+ttpdb_commit_barrier(TimestampTz as_of)
 {
 	ttpdb_require_preload("reading a ttpdb table as of a past time");
 	if (commit_shared == NULL)
 		elog(ERROR, "ttpdb shared memory is not initialised");
-	LWLockAcquire(commit_shared->lock, LW_SHARED);
+
+	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+	if (commit_shared->last_stamp < as_of)
+		commit_shared->last_stamp = as_of;
 	LWLockRelease(commit_shared->lock);
+
+	for (;;)
+	{
+		bool		waiting = false;
+
+		LWLockAcquire(commit_shared->lock, LW_SHARED);
+		for (int i = 0; i < commit_shared->nslots && !waiting; i++)
+			waiting = commit_shared->in_flight[i] != 0 &&
+				commit_shared->in_flight[i] <= as_of;
+		LWLockRelease(commit_shared->lock);
+		if (!waiting)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(BARRIER_SLEEP_US);
+	}
+}
+
+/* Take our stamp out of flight: the transaction has committed or aborted. */
+static void
+clear_in_flight(void)
+{
+	if (!stamp_in_flight)
+		return;
+	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+	commit_shared->in_flight[MyProc->pgprocno] = 0;
+	LWLockRelease(commit_shared->lock);
+	stamp_in_flight = false;
 }
 
 static void
@@ -204,10 +264,7 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			/* AbortTransaction has already released every LWLock */
-			if (holding_commit_lock && LWLockHeldByMe(commit_shared->lock))
-				LWLockRelease(commit_shared->lock);
-			holding_commit_lock = false;
+			clear_in_flight();
 			xact_wrote = false;
 			break;
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
@@ -216,10 +273,9 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * Take the commit-order lock, pick a stamp greater than every earlier one,
- * and record it for the top-level transaction and its committed
- * subtransactions (their xids are what tuples carry).  The lock stays held
- * until the commit callback.
+ * Pick a stamp greater than every earlier one, post it as in flight, and
+ * record it for the top-level transaction and its committed subtransactions
+ * (their xids are what tuples carry).
  */
 static void
 stamp_transaction(void)
@@ -236,22 +292,25 @@ stamp_transaction(void)
 
 	if (!FullTransactionIdIsValid(top))
 		return;					/* wrote nothing after all */
+	if (MyProc->pgprocno >= commit_shared->nslots)
+		elog(ERROR, "process %d cannot write ttpdb tables", MyProcPid);
 
 	nchildren = xactGetCommittedChildren(&children);
 	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
 
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
-	holding_commit_lock = true;
-
 	stamp = GetCurrentTimestamp();
 	if (stamp <= commit_shared->last_stamp)
 		stamp = commit_shared->last_stamp + 1;
 	commit_shared->last_stamp = stamp;
+	commit_shared->in_flight[MyProc->pgprocno] = stamp;
+	stamp_in_flight = true;
+	LWLockRelease(commit_shared->lock);
 
 	values[0] = Int64GetDatum(era);
-	values[2] = TimestampTzGetDatum(stamp);
 	values[1] = FullTransactionIdGetDatum(top);
+	values[2] = TimestampTzGetDatum(stamp);
 	ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 
 	/* children are younger than the top-level xid: same epoch or the next */
