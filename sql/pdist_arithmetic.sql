@@ -18,6 +18,12 @@ SELECT '{1: 1}'::pdist / 0;
 SELECT '{1: 1}'::pdist + 'NaN'::float8;
 SELECT '{1: 1}'::pdist * 'Infinity'::float8;
 SELECT '{1e308: 1}'::pdist * 10;
+-- overflow is numeric_value_out_of_range (22003) whichever operation
+\set VERBOSITY sqlstate
+SELECT '{1e308: 1}'::pdist + '{1e308: 1}'::pdist;
+SELECT '{1e308: 1}'::pdist * '{10: 1}'::pdist;
+SELECT sum(d) FROM (VALUES ('{1e308: 1}'::pdist), ('{1e308: 1}')) v(d);
+\set VERBOSITY default
 SELECT '"a"'::pdist + 1;
 
 -- Two dice: the convolution has 11 outcomes and P(7) = 1/6.

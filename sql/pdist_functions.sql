@@ -43,6 +43,8 @@ SELECT probability('"red"'::pdist, 1);
 SELECT probability('1'::pdist, 'red');
 SELECT cdf('"red"'::pdist, 1);
 SELECT cdf('1'::pdist, 'NaN');
+-- Tiny probabilities are not rounded away, nor is p just above a step.
+SELECT quantile('{1: 1e-20, 2: 1}'::pdist, 1e-14) AS tiny, quantile('{1: 0.5, 2: 0.5}'::pdist, 0.5 + 5e-13) AS just_above;
 SELECT quantile('1'::pdist, 1.5);
 SELECT quantile('1'::pdist, -0.1);
 SELECT quantile('1'::pdist, 'NaN');
@@ -87,6 +89,10 @@ SELECT round(entropy('{"a": 0.5, "b": 0.5}'::pdist, exp(1))::numeric, 10) AS nat
 SELECT entropy('1'::pdist, 1);
 SELECT entropy('1'::pdist, -2);
 SELECT uncertainty('{normal(0, 1): 0.5, 3: 0.5}'::pdist);
+-- location does not matter; a component too narrow for its distance from
+-- the others cannot be integrated in double precision
+SELECT round(uncertainty('{normal(1000000000, 1): 0.5, normal(1000000100, 1): 0.5}'::pdist)::numeric, 6) AS far_out;
+SELECT uncertainty('{normal(1.7e15, 0.1): 0.5, normal(0, 0.1): 0.5}'::pdist);
 
 -- Support, labels, outcomes, top-k, discretize.
 SELECT support(d) FROM dists WHERE name = 'reading';

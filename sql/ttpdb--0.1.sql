@@ -569,6 +569,7 @@ COMMENT ON AGGREGATE ttpdb.empirical(double precision) IS 'Empirical distributio
 
 CREATE FUNCTION ttpdb.pdist_to_jsonb(d ttpdb.pdist) RETURNS jsonb
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	SET extra_float_digits = 1
 	AS $$
 	SELECT CASE WHEN ttpdb.kind(d) = 'categorical'
 		THEN (SELECT jsonb_object_agg(o.label, o.probability) FROM ttpdb.outcomes(d) o)
@@ -585,10 +586,10 @@ COMMENT ON FUNCTION ttpdb.pdist_to_jsonb(ttpdb.pdist) IS
 CREATE FUNCTION ttpdb.pdist_from_jsonb(j jsonb) RETURNS ttpdb.pdist
 	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
+	SET extra_float_digits = 1
 	AS $$
 DECLARE
-	comps ttpdb.pdist[] := '{}';
-	weights float8[] := '{}';
+	parts text[] := '{}';
 	e jsonb;
 BEGIN
 	CASE jsonb_typeof(j)
@@ -605,29 +606,24 @@ BEGIN
 		RETURN ttpdb.categorical(ARRAY(SELECT key FROM jsonb_each(j) ORDER BY key),
 								 ARRAY(SELECT value::float8 FROM jsonb_each(j) ORDER BY key));
 	WHEN 'array' THEN
+		-- Built as the text form and parsed, so that validation, tolerance and
+		-- canonical form are exactly those of text input (numbers print
+		-- shortest-exact with extra_float_digits = 1).
 		FOR e IN SELECT value FROM jsonb_array_elements(j) LOOP
 			IF jsonb_typeof(e) = 'array' AND jsonb_array_length(e) = 2
 			   AND jsonb_typeof(e->0) = 'number' AND jsonb_typeof(e->1) = 'number' THEN
-				comps := comps || ttpdb.certain((e->>0)::float8);
-				weights := weights || (e->>1)::float8;
+				parts := parts || format('%s: %s', (e->>0)::float8, (e->>1)::float8);
 			ELSIF jsonb_typeof(e) = 'object' AND jsonb_typeof(e->'mean') = 'number'
 			   AND jsonb_typeof(e->'stddev') = 'number' AND jsonb_typeof(e->'probability') = 'number' THEN
-				comps := comps || ttpdb.normal((e->>'mean')::float8, (e->>'stddev')::float8);
-				weights := weights || (e->>'probability')::float8;
+				parts := parts || format('normal(%s, %s): %s', (e->>'mean')::float8,
+										 (e->>'stddev')::float8, (e->>'probability')::float8);
 			ELSE
 				RAISE EXCEPTION 'invalid JSON for a pdist outcome: %', e
 					USING ERRCODE = 'invalid_text_representation',
 						  HINT = 'Numeric outcomes are [value, probability] or {"mean": m, "stddev": s, "probability": p}.';
 			END IF;
 		END LOOP;
-		-- Weights are probabilities here: they must sum to 1, as in text input.
-		IF abs(coalesce((SELECT sum(w) FROM unnest(weights) w), 0) - 1) > 1e-6 THEN
-			RAISE EXCEPTION 'probabilities of a pdist must sum to 1'
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = format('They sum to %s.', coalesce((SELECT sum(w) FROM unnest(weights) w), 0)),
-					  HINT = 'Adjust the probabilities; the accepted tolerance is 1e-06.';
-		END IF;
-		RETURN ttpdb.mixture(comps, weights);
+		RETURN ('{' || array_to_string(parts, ', ') || '}')::ttpdb.pdist;
 	ELSE
 		RAISE EXCEPTION 'invalid JSON for a pdist: %', j
 			USING ERRCODE = 'invalid_text_representation',

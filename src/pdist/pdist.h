@@ -115,6 +115,7 @@ typedef enum PdistStatus
 	PDIST_ERR_KIND,				/* operation undefined for this kind, or
 								 * numeric and categorical mixed (42804) */
 	PDIST_ERR_ARGUMENT,			/* bad scalar argument (22023) */
+	PDIST_ERR_RANGE,			/* arithmetic result out of range (22003) */
 	PDIST_ERR_CORRUPT			/* invalid binary form (22P03) */
 } PdistStatus;
 
@@ -126,9 +127,31 @@ typedef struct PdistError
 	char		hint[256];		/* may be empty */
 } PdistError;
 
-/* Memory: provided by whoever embeds the core; returns zeroed memory. */
+/*
+ * Provided by whoever embeds the core: zeroed memory, and a chance to honour
+ * a cancel request in long loops (the server maps it to CHECK_FOR_INTERRUPTS,
+ * which may not return).
+ */
 extern void *pdist_alloc(size_t size);
 extern void pdist_free(void *ptr);
+extern void pdist_check_interrupts(void);
+
+/*
+ * Helpers the core's files share (defined in pdist_canon.c): compensated
+ * (Neumaier) summation, the C-collation label order, and filling an error.
+ */
+typedef struct PdistSum
+{
+	double		sum;
+	double		comp;
+} PdistSum;
+
+extern void pdist_sum_add(PdistSum *acc, double x);
+extern double pdist_sum_result(const PdistSum *acc);
+extern int	pdist_label_cmp(const char *a, int alen, const char *b, int blen);
+extern void pdist_set_error(PdistError *err, PdistStatus status,
+							const char *message, const char *detail,
+							const char *hint);
 
 /* pdist_parse.c */
 extern bool pdist_parse(const char *text, Pdist *out, PdistError *err);

@@ -28,39 +28,19 @@
 #define SEGMENT_EPSILON		1e-15
 
 /* Neumaier's compensated sum */
-typedef struct SumAcc
-{
-	double		sum;
-	double		comp;
-} SumAcc;
 
-static void set_error(PdistError *err, PdistStatus status,
-					  const char *message, const char *detail,
-					  const char *hint);
 static bool categorical_error(PdistError *err);
 static bool kinds_differ_error(PdistError *err);
 static bool range_error(PdistError *err);
-static void sum_add(SumAcc *acc, double x);
-static double sum_result(const SumAcc *acc);
 static void free_owned(Pdist *d);
 static bool combine(const Pdist *a, const Pdist *b, int max_support,
 					bool multiply, Pdist *out, PdistError *err);
 static double *cumulative(const Pdist *d);
 
-static void
-set_error(PdistError *err, PdistStatus status, const char *message,
-		  const char *detail, const char *hint)
-{
-	err->status = status;
-	snprintf(err->message, sizeof(err->message), "%s", message);
-	snprintf(err->detail, sizeof(err->detail), "%s", detail ? detail : "");
-	snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
-}
-
 static bool
 categorical_error(PdistError *err)
 {
-	set_error(err, PDIST_ERR_KIND,
+	pdist_set_error(err, PDIST_ERR_KIND,
 			  "arithmetic is not defined for a categorical pdist", NULL,
 			  "Use ttpdb.probability() or ttpdb.most_likely_label() for categorical distributions.");
 	return false;
@@ -69,7 +49,7 @@ categorical_error(PdistError *err)
 static bool
 kinds_differ_error(PdistError *err)
 {
-	set_error(err, PDIST_ERR_KIND,
+	pdist_set_error(err, PDIST_ERR_KIND,
 			  "cannot combine a numeric and a categorical pdist", NULL, NULL);
 	return false;
 }
@@ -77,29 +57,9 @@ kinds_differ_error(PdistError *err)
 static bool
 range_error(PdistError *err)
 {
-	set_error(err, PDIST_ERR_OUTCOME,
-			  "result of pdist arithmetic is out of range", NULL, NULL);
+	pdist_set_error(err, PDIST_ERR_RANGE,
+					"result of pdist arithmetic is out of range", NULL, NULL);
 	return false;
-}
-
-static void
-sum_add(SumAcc *acc, double x)
-{
-	double		t = acc->sum + x;
-
-	if (fabs(acc->sum) >= fabs(x))
-		acc->comp += (acc->sum - t) + x;
-	else
-		acc->comp += (x - t) + acc->sum;
-	acc->sum = t;
-}
-
-static double
-sum_result(const SumAcc *acc)
-{
-	if (!isfinite(acc->sum))
-		return acc->sum;
-	return acc->sum + acc->comp;
 }
 
 /* Free the arrays of an owned Pdist (not label bytes). */
@@ -211,6 +171,7 @@ combine(const Pdist *a, const Pdist *b, int max_support, bool multiply,
 		double		xv = x->value[i];
 		double		xs = (x->sigma != NULL) ? x->sigma[i] : 0.0;
 
+		pdist_check_interrupts();
 		for (j = 0; j < y->n; j++)
 		{
 			double		yv = y->value[j];
@@ -345,13 +306,13 @@ static double *
 cumulative(const Pdist *d)
 {
 	double	   *cum = pdist_alloc((size_t) d->n * sizeof(double));
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	int			i;
 
 	for (i = 0; i < d->n; i++)
 	{
-		sum_add(&acc, d->prob[i]);
-		cum[i] = sum_result(&acc);
+		pdist_sum_add(&acc, d->prob[i]);
+		cum[i] = pdist_sum_result(&acc);
 	}
 	cum[d->n - 1] = 1.0;
 	return cum;
@@ -470,7 +431,7 @@ pdist_interpolate(const Pdist *a, const Pdist *b, double t, int max_support,
 double
 pdist_prob_greater(const Pdist *a, const Pdist *b)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		result;
 	int			i;
 	int			j;
@@ -480,17 +441,18 @@ pdist_prob_greater(const Pdist *a, const Pdist *b)
 
 	if (a->sigma == NULL && b->sigma == NULL)
 	{
-		SumAcc		below = {0.0, 0.0};	/* P(B < a->value[i]) */
+		PdistSum		below = {0.0, 0.0};	/* P(B < a->value[i]) */
 
 		j = 0;
 		for (i = 0; i < a->n; i++)
 		{
+			pdist_check_interrupts();
 			while (j < b->n && b->value[j] < a->value[i])
 			{
-				sum_add(&below, b->prob[j]);
+				pdist_sum_add(&below, b->prob[j]);
 				j++;
 			}
-			sum_add(&acc, a->prob[i] * sum_result(&below));
+			pdist_sum_add(&acc, a->prob[i] * pdist_sum_result(&below));
 		}
 	}
 	else
@@ -518,15 +480,16 @@ pdist_prob_greater(const Pdist *a, const Pdist *b)
 					if (s > 0.0)
 						z = m / s;
 					else
-						z = (m > 0.0) ? INFINITY : ((m < 0.0) ? -INFINITY : 0.0);
+						z = (m > 0.0) ? INFINITY :
+							((m < 0.0) ? -INFINITY : 0.0);
 					p = 0.5 * erfc(-z * 0.70710678118654752440);
 				}
-				sum_add(&acc, a->prob[i] * b->prob[j] * p);
+				pdist_sum_add(&acc, a->prob[i] * b->prob[j] * p);
 			}
 		}
 	}
 
-	result = sum_result(&acc);
+	result = pdist_sum_result(&acc);
 	if (result < 0.0)
 		result = 0.0;
 	if (result > 1.0)
@@ -542,7 +505,7 @@ pdist_prob_greater(const Pdist *a, const Pdist *b)
 double
 pdist_prob_equal(const Pdist *a, const Pdist *b)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		result;
 	int			i = 0;
 	int			j = 0;
@@ -553,7 +516,7 @@ pdist_prob_equal(const Pdist *a, const Pdist *b)
 	if (a->kind == PDIST_CATEGORICAL)
 	{
 		for (i = 0; i < a->n; i++)
-			sum_add(&acc, a->prob[i] *
+			pdist_sum_add(&acc, a->prob[i] *
 					pdist_prob_label(b, a->label[i], a->label_len[i]));
 	}
 	else
@@ -571,14 +534,14 @@ pdist_prob_equal(const Pdist *a, const Pdist *b)
 				j++;
 			else
 			{
-				sum_add(&acc, a->prob[i] * b->prob[j]);
+				pdist_sum_add(&acc, a->prob[i] * b->prob[j]);
 				i++;
 				j++;
 			}
 		}
 	}
 
-	result = sum_result(&acc);
+	result = pdist_sum_result(&acc);
 	if (result > 1.0)
 		result = 1.0;
 	return result;

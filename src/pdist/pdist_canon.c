@@ -20,8 +20,18 @@
 
 #include "pdist.h"
 
-/* Sort keys; each carries its probability so results can be written back
- * over the input arrays while later keys are still being read. */
+/*
+ * How far from 1 the probabilities of a canonical value may sum: stored
+ * values are accepted within it, and probabilities within it are not
+ * renormalised, so that every accepted value is a fixed point of
+ * pdist_canonicalize.
+ */
+#define CANONICAL_SUM_SLACK	1e-9
+
+/*
+ * Sort keys.  Each carries its probability, so merged results can be
+ * written back over the input arrays while later keys are still read.
+ */
 typedef struct NumericKey
 {
 	double		value;
@@ -39,19 +49,8 @@ typedef struct LabelKey
 } LabelKey;
 
 /* Neumaier's compensated sum */
-typedef struct SumAcc
-{
-	double		sum;
-	double		comp;
-} SumAcc;
 
 static void *alloc_array(size_t count, size_t elsize);
-static void set_error(PdistError *err, PdistStatus status,
-					  const char *message, const char *detail,
-					  const char *hint);
-static void sum_add(SumAcc *acc, double x);
-static double sum_result(const SumAcc *acc);
-static int	label_cmp(const char *a, int alen, const char *b, int blen);
 static int	double_cmp(double a, double b);
 static int	numeric_key_cmp(const void *a, const void *b);
 static int	label_key_cmp(const void *a, const void *b);
@@ -80,8 +79,8 @@ alloc_array(size_t count, size_t elsize)
 	return pdist_alloc(count * elsize);
 }
 
-static void
-set_error(PdistError *err, PdistStatus status, const char *message,
+void
+pdist_set_error(PdistError *err, PdistStatus status, const char *message,
 		  const char *detail, const char *hint)
 {
 	err->status = status;
@@ -90,8 +89,8 @@ set_error(PdistError *err, PdistStatus status, const char *message,
 	snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
 }
 
-static void
-sum_add(SumAcc *acc, double x)
+void
+pdist_sum_add(PdistSum *acc, double x)
 {
 	double		t = acc->sum + x;
 
@@ -102,8 +101,8 @@ sum_add(SumAcc *acc, double x)
 	acc->sum = t;
 }
 
-static double
-sum_result(const SumAcc *acc)
+double
+pdist_sum_result(const PdistSum *acc)
 {
 	/* once the sum overflowed the compensation is meaningless */
 	if (!isfinite(acc->sum))
@@ -112,8 +111,8 @@ sum_result(const SumAcc *acc)
 }
 
 /* The C collation: bytes as unsigned char, then the shorter label first. */
-static int
-label_cmp(const char *a, int alen, const char *b, int blen)
+int
+pdist_label_cmp(const char *a, int alen, const char *b, int blen)
 {
 	int			minlen = (alen < blen) ? alen : blen;
 
@@ -162,7 +161,7 @@ label_key_cmp(const void *a, const void *b)
 	const LabelKey *kb = (const LabelKey *) b;
 	int			c;
 
-	c = label_cmp(ka->label, ka->len, kb->label, kb->len);
+	c = pdist_label_cmp(ka->label, ka->len, kb->label, kb->len);
 	if (c == 0)
 		c = (ka->index > kb->index) - (ka->index < kb->index);
 	return c;
@@ -246,7 +245,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 
 	if (d->n < 1)
 	{
-		set_error(err, PDIST_ERR_OUTCOME,
+		pdist_set_error(err, PDIST_ERR_OUTCOME,
 				  "a pdist must have at least one outcome", NULL, NULL);
 		return false;
 	}
@@ -257,7 +256,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 		snprintf(message, sizeof(message),
 				 "a pdist can have at most %d outcomes", PDIST_MAX_OUTCOMES);
 		snprintf(detail, sizeof(detail), "It has %d.", d->n);
-		set_error(err, PDIST_ERR_LIMIT, message, detail, NULL);
+		pdist_set_error(err, PDIST_ERR_LIMIT, message, detail, NULL);
 		return false;
 	}
 
@@ -265,7 +264,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 	{
 		if (!isfinite(d->prob[i]) || d->prob[i] < 0.0)
 		{
-			set_error(err, PDIST_ERR_PROBABILITY,
+			pdist_set_error(err, PDIST_ERR_PROBABILITY,
 					  "probability of a pdist outcome must be finite and not negative",
 					  NULL, NULL);
 			return false;
@@ -284,7 +283,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 				snprintf(message, sizeof(message),
 						 "pdist label exceeds %d bytes",
 						 PDIST_MAX_LABEL_BYTES);
-				set_error(err, PDIST_ERR_OUTCOME, message, NULL, NULL);
+				pdist_set_error(err, PDIST_ERR_OUTCOME, message, NULL, NULL);
 				return false;
 			}
 		}
@@ -295,7 +294,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 	{
 		if (!isfinite(d->value[i]))
 		{
-			set_error(err, PDIST_ERR_OUTCOME,
+			pdist_set_error(err, PDIST_ERR_OUTCOME,
 					  "pdist outcome must be finite", NULL, NULL);
 			return false;
 		}
@@ -305,7 +304,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 		{
 			if (!isfinite(d->sigma[i]) || d->sigma[i] < 0.0)
 			{
-				set_error(err, PDIST_ERR_OUTCOME,
+				pdist_set_error(err, PDIST_ERR_OUTCOME,
 						  "standard deviation of a normal must be finite and not negative",
 						  NULL, NULL);
 				return false;
@@ -399,7 +398,7 @@ merge_categorical(Pdist *d)
 		int			len = keys[i].len;
 		double		prob = 0.0;
 
-		while (i < n && label_cmp(keys[i].label, keys[i].len, label, len) == 0)
+		while (i < n && pdist_label_cmp(keys[i].label, keys[i].len, label, len) == 0)
 		{
 			prob += keys[i].prob;
 			i++;
@@ -424,13 +423,14 @@ merge_categorical(Pdist *d)
 static bool
 normalise(Pdist *d, PdistError *err)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		total;
+	bool		above_one = false;
 	int			i;
 
 	if (d->n == 0)
 	{
-		set_error(err, PDIST_ERR_PROBABILITY,
+		pdist_set_error(err, PDIST_ERR_PROBABILITY,
 				  "probabilities of a pdist must sum to 1",
 				  "They sum to 0.",
 				  "Adjust the probabilities; the accepted tolerance is 1e-06.");
@@ -438,8 +438,12 @@ normalise(Pdist *d, PdistError *err)
 	}
 
 	for (i = 0; i < d->n; i++)
-		sum_add(&acc, d->prob[i]);
-	total = sum_result(&acc);
+	{
+		pdist_sum_add(&acc, d->prob[i]);
+		if (d->prob[i] > 1.0)
+			above_one = true;
+	}
+	total = pdist_sum_result(&acc);
 
 	if (!(fabs(total - 1.0) <= PDIST_SUM_TOLERANCE))
 	{
@@ -450,14 +454,23 @@ normalise(Pdist *d, PdistError *err)
 		snprintf(hint, sizeof(hint),
 				 "Adjust the probabilities; the accepted tolerance is %g.",
 				 PDIST_SUM_TOLERANCE);
-		set_error(err, PDIST_ERR_PROBABILITY,
+		pdist_set_error(err, PDIST_ERR_PROBABILITY,
 				  "probabilities of a pdist must sum to 1", detail, hint);
 		return false;
 	}
 
-	/* total is within 1e-6 of 1, so no positive probability becomes 0 */
-	for (i = 0; i < d->n; i++)
-		d->prob[i] /= total;
+	/*
+	 * Dividing by a sum that is 1 up to rounding would only move the last
+	 * bits, and would make canonicalising a canonical value change it; a
+	 * renormalised sum is always well within CANONICAL_SUM_SLACK of 1, and
+	 * no renormalised probability exceeds 1.  (total is within 1e-6 of 1,
+	 * so no positive probability becomes 0.)
+	 */
+	if (fabs(total - 1.0) > CANONICAL_SUM_SLACK || above_one)
+	{
+		for (i = 0; i < d->n; i++)
+			d->prob[i] /= total;
+	}
 	return true;
 }
 
@@ -575,7 +588,7 @@ pdist_canonicalize_capped(Pdist *d, int max_support, PdistError *err)
 					 PDIST_MAX_OUTCOMES);
 			snprintf(detail, sizeof(detail), "The result would have %d.",
 					 d->n);
-			set_error(err, PDIST_ERR_LIMIT, message, detail, NULL);
+			pdist_set_error(err, PDIST_ERR_LIMIT, message, detail, NULL);
 			return false;
 		}
 	}
@@ -618,7 +631,8 @@ pdist_flat_size(const Pdist *d)
 	{
 		for (i = 0; i < d->n; i++)
 		{
-			size_t		len = (d->label_len[i] > 0) ? (size_t) d->label_len[i] : 0;
+			size_t		len = (d->label_len[i] > 0) ?
+				(size_t) d->label_len[i] : 0;
 
 			if (len > SIZE_MAX - size)
 				return SIZE_MAX;
@@ -727,7 +741,7 @@ pdist_from_flat(const PdistFlat *flat, Pdist *d)
 static bool
 corrupt(PdistError *err, const char *detail)
 {
-	set_error(err, PDIST_ERR_CORRUPT, "invalid binary data for type pdist",
+	pdist_set_error(err, PDIST_ERR_CORRUPT, "invalid binary data for type pdist",
 			  detail, NULL);
 	return false;
 }
@@ -771,7 +785,7 @@ pdist_check_flat(const PdistFlat *flat, size_t size, PdistError *err)
 	size_t		n;
 	size_t		expected;
 	char		detail[192];
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		total;
 	size_t		i;
 
@@ -862,17 +876,18 @@ pdist_check_flat(const PdistFlat *flat, size_t size, PdistError *err)
 	{
 		double		p = read_double(prob_p + i * sizeof(double));
 
-		if (!isfinite(p) || !(p > 0.0))
+		/* canonical probabilities are p / sum(p), so never above 1 */
+		if (!(p > 0.0 && p <= 1.0))
 		{
 			snprintf(detail, sizeof(detail),
-					 "The probability of outcome %zu is not finite and positive.",
+					 "The probability of outcome %zu is not in (0, 1].",
 					 i + 1);
 			return corrupt(err, detail);
 		}
-		sum_add(&acc, p);
+		pdist_sum_add(&acc, p);
 	}
-	total = sum_result(&acc);
-	if (!(fabs(total - 1.0) <= 1e-9))
+	total = pdist_sum_result(&acc);
+	if (!(fabs(total - 1.0) <= CANONICAL_SUM_SLACK))
 	{
 		snprintf(detail, sizeof(detail),
 				 "The probabilities sum to %.17g.", total);
@@ -888,7 +903,10 @@ pdist_check_flat(const PdistFlat *flat, size_t size, PdistError *err)
 		for (i = 0; i < n; i++)
 		{
 			double		v = read_double(value_p + i * sizeof(double));
-			double		s = sigma_p ? read_double(sigma_p + i * sizeof(double)) : 0.0;
+			double		s = 0.0;
+
+			if (sigma_p != NULL)
+				s = read_double(sigma_p + i * sizeof(double));
 
 			if (!isfinite(v) || (v == 0.0 && signbit(v)))
 			{
@@ -931,7 +949,7 @@ pdist_check_flat(const PdistFlat *flat, size_t size, PdistError *err)
 			uint32_t	end = read_uint32(value_p + i * sizeof(uint32_t));
 
 			if (i > 0 &&
-				label_cmp(labels + prev_start, (int) (start - prev_start),
+				pdist_label_cmp(labels + prev_start, (int) (start - prev_start),
 						  labels + start, (int) (end - start)) >= 0)
 			{
 				snprintf(detail, sizeof(detail),
@@ -989,7 +1007,7 @@ pdist_compare(const Pdist *a, const Pdist *b)
 
 	for (i = 0; i < n; i++)
 	{
-		c = label_cmp(a->label[i], a->label_len[i],
+		c = pdist_label_cmp(a->label[i], a->label_len[i],
 					  b->label[i], b->label_len[i]);
 		if (c == 0)
 			c = double_cmp(a->prob[i], b->prob[i]);

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -49,6 +50,13 @@ pdist_free(void *ptr)
 		pfree(ptr);
 }
 
+/* Long loops of the core let a cancel or statement_timeout through. */
+void
+pdist_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 /*
  * pdist_report
  *		Raise the error the core described, with the SQLSTATE its status
@@ -72,6 +80,9 @@ pdist_report(const PdistError *err)
 			break;
 		case PDIST_ERR_CORRUPT:
 			code = ERRCODE_INVALID_BINARY_REPRESENTATION;
+			break;
+		case PDIST_ERR_RANGE:
+			code = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
 			break;
 		case PDIST_ERR_OUTCOME:
 		case PDIST_ERR_PROBABILITY:

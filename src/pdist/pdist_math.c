@@ -22,8 +22,12 @@
 
 #include "pdist.h"
 
-/* quantiles of discrete distributions forgive this much rounding in the cdf */
-#define QUANTILE_EPSILON	1e-12
+/*
+ * Quantiles of discrete distributions forgive this much relative rounding
+ * in the cdf (a compensated sum is off by a few ulps at most): relative, so
+ * that tiny probabilities are not rounded away.
+ */
+#define QUANTILE_SLACK		(16 * DBL_EPSILON)
 
 /*
  * Quadrature for the entropy of a mixture: points on each side of a
@@ -55,11 +59,6 @@ static const double GL_NODE[3] = {
 static const double GL_WEIGHT[3] = {5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0};
 
 /* Neumaier's compensated sum */
-typedef struct SumAcc
-{
-	double		sum;
-	double		comp;
-} SumAcc;
 
 /* component ranking for collapse and top_k */
 typedef struct RankItem
@@ -116,9 +115,6 @@ typedef struct HistRow
 	double		prob;
 } HistRow;
 
-static void sum_add(SumAcc *acc, double x);
-static double sum_result(const SumAcc *acc);
-static int	label_cmp(const char *a, int alen, const char *b, int blen);
 static double normal_cdf(double z);
 static double normal_upper(double z);
 static double normal_pdf(double z);
@@ -164,45 +160,6 @@ static void hist_text_label(HistRow *row, const char *label, int len);
 static int	hist_rows(const Pdist *d, HistRow *rows);
 static double clean_zero(double x);
 static double snap_edge(double x, double step);
-
-static void
-sum_add(SumAcc *acc, double x)
-{
-	double		t = acc->sum + x;
-
-	if (fabs(acc->sum) >= fabs(x))
-		acc->comp += (acc->sum - t) + x;
-	else
-		acc->comp += (x - t) + acc->sum;
-	acc->sum = t;
-}
-
-static double
-sum_result(const SumAcc *acc)
-{
-	/* once the sum overflowed the compensation is meaningless */
-	if (!isfinite(acc->sum))
-		return acc->sum;
-	return acc->sum + acc->comp;
-}
-
-/* The C collation, as in pdist_canon.c */
-static int
-label_cmp(const char *a, int alen, const char *b, int blen)
-{
-	int			minlen = (alen < blen) ? alen : blen;
-
-	if (minlen > 0)
-	{
-		int			c = memcmp(a, b, (size_t) minlen);
-
-		if (c != 0)
-			return (c < 0) ? -1 : 1;
-	}
-	if (alen != blen)
-		return (alen < blen) ? -1 : 1;
-	return 0;
-}
 
 /* Standard normal P(Z <= z); erfc keeps the lower tail accurate. */
 static double
@@ -262,7 +219,7 @@ snap_edge(double x, double step)
 double
 pdist_mean(const Pdist *d)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		lo = d->value[0];
 	double		hi = d->value[0];
 	double		mean;
@@ -270,21 +227,21 @@ pdist_mean(const Pdist *d)
 
 	for (i = 0; i < d->n; i++)
 	{
-		sum_add(&acc, d->prob[i] * d->value[i]);
+		pdist_sum_add(&acc, d->prob[i] * d->value[i]);
 		if (d->value[i] < lo)
 			lo = d->value[i];
 		if (d->value[i] > hi)
 			hi = d->value[i];
 	}
-	mean = sum_result(&acc);
+	mean = pdist_sum_result(&acc);
 
 	if (!isfinite(mean))
 	{
-		SumAcc		half = {0.0, 0.0};
+		PdistSum		half = {0.0, 0.0};
 
 		for (i = 0; i < d->n; i++)
-			sum_add(&half, d->prob[i] * (d->value[i] * 0.5));
-		mean = sum_result(&half);
+			pdist_sum_add(&half, d->prob[i] * (d->value[i] * 0.5));
+		mean = pdist_sum_result(&half);
 		mean = (fabs(mean) > DBL_MAX / 2) ? copysign(DBL_MAX, mean) : mean * 2;
 	}
 
@@ -305,7 +262,7 @@ pdist_mean(const Pdist *d)
 double
 pdist_variance(const Pdist *d)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		mean = pdist_mean(d);
 	double		var;
 	int			i;
@@ -315,9 +272,9 @@ pdist_variance(const Pdist *d)
 		double		dev = d->value[i] - mean;
 		double		s = (d->sigma != NULL) ? d->sigma[i] : 0.0;
 
-		sum_add(&acc, d->prob[i] * (s * s + dev * dev));
+		pdist_sum_add(&acc, d->prob[i] * (s * s + dev * dev));
 	}
-	var = sum_result(&acc);
+	var = pdist_sum_result(&acc);
 	return (var > 0.0) ? var : 0.0;
 }
 
@@ -362,7 +319,7 @@ pdist_prob_label(const Pdist *d, const char *label, int len)
 	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
-		int			c = label_cmp(d->label[mid], d->label_len[mid],
+		int			c = pdist_label_cmp(d->label[mid], d->label_len[mid],
 								  label, len);
 
 		if (c == 0)
@@ -379,7 +336,7 @@ pdist_prob_label(const Pdist *d, const char *label, int len)
 static double
 cdf_impl(const Pdist *d, double x, bool inclusive)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		result;
 	int			i;
 
@@ -394,7 +351,7 @@ cdf_impl(const Pdist *d, double x, bool inclusive)
 		if (k == d->n)
 			return 1.0;			/* exactly, whatever the rounding */
 		for (i = 0; i < k; i++)
-			sum_add(&acc, d->prob[i]);
+			pdist_sum_add(&acc, d->prob[i]);
 	}
 	else
 	{
@@ -403,14 +360,14 @@ cdf_impl(const Pdist *d, double x, bool inclusive)
 			if (d->sigma[i] == 0.0)
 			{
 				if (inclusive ? d->value[i] <= x : d->value[i] < x)
-					sum_add(&acc, d->prob[i]);
+					pdist_sum_add(&acc, d->prob[i]);
 			}
 			else
-				sum_add(&acc, d->prob[i] *
+				pdist_sum_add(&acc, d->prob[i] *
 						normal_cdf((x - d->value[i]) / d->sigma[i]));
 		}
 	}
-	result = sum_result(&acc);
+	result = pdist_sum_result(&acc);
 	if (result < 0.0)
 		result = 0.0;
 	if (result > 1.0)
@@ -446,7 +403,7 @@ pdist_cdf_below(const Pdist *d, double x)
 static double
 tail_impl(const Pdist *d, double x, bool inclusive)
 {
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		result;
 
 	for (int i = 0; i < d->n; i++)
@@ -454,13 +411,13 @@ tail_impl(const Pdist *d, double x, bool inclusive)
 		if (d->sigma == NULL || d->sigma[i] == 0.0)
 		{
 			if (inclusive ? d->value[i] >= x : d->value[i] > x)
-				sum_add(&acc, d->prob[i]);
+				pdist_sum_add(&acc, d->prob[i]);
 		}
 		else
-			sum_add(&acc,
+			pdist_sum_add(&acc,
 					d->prob[i] * normal_cdf((d->value[i] - x) / d->sigma[i]));
 	}
-	result = sum_result(&acc);
+	result = pdist_sum_result(&acc);
 	if (result < 0.0)
 		result = 0.0;
 	if (result > 1.0)
@@ -523,9 +480,8 @@ ordered_to_double(int64_t k)
  *		The smallest x with P(X <= x) >= p, for p in [0, 1].
  *
  * Discrete: the smallest support value whose cdf reaches p, forgiving
- * QUANTILE_EPSILON of rounding; quantile(0) and quantile(1) are the
- * smallest and largest values (the latter even when the largest value's
- * probability is below QUANTILE_EPSILON).  With normal components the
+ * QUANTILE_SLACK of relative rounding; quantile(0) and quantile(1) are the
+ * smallest and largest values.  With normal components the
  * quantiles 0 and 1 are infinite; otherwise a bisection over the doubles
  * themselves finds the smallest double whose cdf reaches p (to the
  * rounding of the cdf), so point masses inside a mixture are found
@@ -540,15 +496,15 @@ pdist_quantile(const Pdist *d, double p)
 
 	if (d->sigma == NULL)
 	{
-		SumAcc		acc = {0.0, 0.0};
+		PdistSum		acc = {0.0, 0.0};
 
 		/* the top of the support even if its probability is below epsilon */
 		if (p >= 1.0)
 			return d->value[d->n - 1];
 		for (i = 0; i < d->n; i++)
 		{
-			sum_add(&acc, d->prob[i]);
-			if (sum_result(&acc) >= p - QUANTILE_EPSILON)
+			pdist_sum_add(&acc, d->prob[i]);
+			if (pdist_sum_result(&acc) >= p - p * QUANTILE_SLACK)
 				return d->value[i];
 		}
 		return d->value[d->n - 1];
@@ -1151,8 +1107,11 @@ thin_points(const QuadPoint *pts, int npts, double factor, QuadPoint *kept)
  * most 1.5 spacings of the finest component covering it.  Each gap inside
  * the union of the windows (whose ends are always kept) is integrated by
  * Gauss-Legendre.  If the gaps times the components would exceed
- * ENTROPY_BUDGET density terms, the thinning coarsens (by up to 8 times),
+ * ENTROPY_BUDGET density terms, the thinning coarsens until they do not,
  * trading accuracy for bounded time.
+ *
+ * The caller centres d first (entropy does not depend on location), so the
+ * points of narrow components are not lost to the precision of their mean.
  */
 static double
 mixture_entropy(const Pdist *d)
@@ -1161,7 +1120,7 @@ mixture_entropy(const Pdist *d)
 	QuadPoint  *pts;
 	QuadPoint  *kept;
 	Interval   *win;
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	double		step = 10.0 / QUAD_HALF;
 	double		factor;
 	int			npts = 0;
@@ -1221,8 +1180,9 @@ mixture_entropy(const Pdist *d)
 	kept = pdist_alloc((size_t) npts * sizeof(QuadPoint));
 	factor = 1.0;
 	nkept = thin_points(pts, npts, factor, kept);
-	while (factor < 8.0 && 3.0 * nkept * (double) d->n > ENTROPY_BUDGET)
+	while (3.0 * nkept * (double) d->n > ENTROPY_BUDGET && nkept > 2)
 	{
+		pdist_check_interrupts();
 		factor *= 2.0;
 		nkept = thin_points(pts, npts, factor, kept);
 	}
@@ -1244,6 +1204,8 @@ mixture_entropy(const Pdist *d)
 		double		mid = x0 * 0.5 + x1 * 0.5;
 		double		log_half;
 
+		if ((i & 1023) == 0)
+			pdist_check_interrupts();
 		while (u < nwin && win[u].hi < mid)
 			u++;
 		if (u >= nwin || win[u].lo > mid || !(half > 0.0))
@@ -1254,7 +1216,7 @@ mixture_entropy(const Pdist *d)
 		{
 			double		x = mid + GL_NODE[k] * half;
 
-			sum_add(&acc, entropy_term(mixture_log_density(&mix, x),
+			pdist_sum_add(&acc, entropy_term(mixture_log_density(&mix, x),
 									   log_half + log(GL_WEIGHT[k])));
 		}
 	}
@@ -1263,7 +1225,7 @@ mixture_entropy(const Pdist *d)
 	pdist_free(kept);
 	pdist_free(win);
 	pdist_free(pts);
-	return sum_result(&acc);
+	return pdist_sum_result(&acc);
 }
 
 /*
@@ -1292,11 +1254,11 @@ pdist_entropy(const Pdist *d, double base, double *result, PdistError *err)
 
 	if (d->kind == PDIST_CATEGORICAL || d->sigma == NULL)
 	{
-		SumAcc		acc = {0.0, 0.0};
+		PdistSum		acc = {0.0, 0.0};
 
 		for (i = 0; i < d->n; i++)
-			sum_add(&acc, -d->prob[i] * log(d->prob[i]));
-		h = sum_result(&acc);
+			pdist_sum_add(&acc, -d->prob[i] * log(d->prob[i]));
+		h = pdist_sum_result(&acc);
 		if (h < 0.0)
 			h = 0.0;
 	}
@@ -1318,7 +1280,36 @@ pdist_entropy(const Pdist *d, double base, double *result, PdistError *err)
 		if (d->n == 1)
 			h = log(d->sigma[0]) + 0.5 * (1.0 + log(2.0 * PI));
 		else
-			h = mixture_entropy(d);
+		{
+			Pdist		centred;
+			int			narrowest = 0;
+
+			/*
+			 * Entropy does not depend on location: put the narrowest
+			 * component at zero, where its quadrature points are finest.
+			 */
+			for (i = 1; i < d->n; i++)
+				if (d->sigma[i] < d->sigma[narrowest])
+					narrowest = i;
+			pdist_affine(d, 1.0, -d->value[narrowest], &centred);
+			for (i = 0; i < centred.n; i++)
+			{
+				/* quadrature points 0.25 sigma apart must be distinct */
+				if (centred.sigma[i] * 0.25 <
+					64.0 * DBL_EPSILON * fabs(centred.value[i]))
+				{
+					pdist_set_error(err, PDIST_ERR_ARGUMENT,
+									"entropy of this mixture cannot be computed in double precision",
+									"A component's standard deviation is too small for its distance from the others.",
+									"Use ttpdb.discretize() to make it discrete first.");
+					return false;
+				}
+			}
+			h = mixture_entropy(&centred);
+			pdist_free(centred.prob);
+			pdist_free(centred.value);
+			pdist_free(centred.sigma);
+		}
 	}
 
 	*result = clean_zero(h / log(base));
@@ -1358,7 +1349,10 @@ pdist_mode_index(const Pdist *d)
 			mixture_init(&mix, d);
 			for (i = 0; i < d->n; i++)
 			{
-				double		l = mixture_log_density(&mix, d->value[i]);
+				double		l;
+
+				pdist_check_interrupts();
+				l = mixture_log_density(&mix, d->value[i]);
 
 				if (best < 0 || l > best_density)
 				{
@@ -1447,7 +1441,7 @@ keep_most_likely(const Pdist *d, double threshold, int k, Pdist *out)
 {
 	RankItem   *items;
 	bool	   *keep;
-	SumAcc		acc = {0.0, 0.0};
+	PdistSum		acc = {0.0, 0.0};
 	PdistError	err;
 	double		total;
 	int			count;
@@ -1469,20 +1463,20 @@ keep_most_likely(const Pdist *d, double threshold, int k, Pdist *out)
 	{
 		count = (k < d->n) ? k : d->n;
 		for (i = 0; i < count; i++)
-			sum_add(&acc, items[i].prob);
+			pdist_sum_add(&acc, items[i].prob);
 	}
 	else
 	{
 		count = 0;
 		while (count < d->n)
 		{
-			sum_add(&acc, items[count].prob);
+			pdist_sum_add(&acc, items[count].prob);
 			count++;
-			if (sum_result(&acc) >= threshold - QUANTILE_EPSILON)
+			if (pdist_sum_result(&acc) >= threshold - threshold * QUANTILE_SLACK)
 				break;
 		}
 	}
-	total = sum_result(&acc);
+	total = pdist_sum_result(&acc);
 
 	keep = pdist_alloc((size_t) d->n * sizeof(bool));
 	for (i = 0; i < count; i++)
@@ -1571,6 +1565,7 @@ pdist_discretize(const Pdist *d, int bins, Pdist *out)
 			normals++;
 	if ((int64_t) normals * bins > DISCRETIZE_BUDGET)
 	{
+		pdist_check_interrupts();
 		bins = DISCRETIZE_BUDGET / normals;
 		if (bins < 2)
 			bins = 2;
@@ -1664,8 +1659,8 @@ pdist_cap_support(Pdist *d, int max_support)
 		int			start = i;
 		int			end;
 		bool		all_points = true;
-		SumAcc		wacc = {0.0, 0.0};
-		SumAcc		vacc = {0.0, 0.0};
+		PdistSum		wacc = {0.0, 0.0};
+		PdistSum		vacc = {0.0, 0.0};
 		double		w;
 		double		value;
 		double		sd = 0.0;
@@ -1695,11 +1690,11 @@ pdist_cap_support(Pdist *d, int max_support)
 
 		for (k = start; k < end; k++)
 		{
-			sum_add(&wacc, d->prob[k]);
+			pdist_sum_add(&wacc, d->prob[k]);
 			if (d->sigma != NULL && d->sigma[k] > 0.0)
 				all_points = false;
 		}
-		w = sum_result(&wacc);
+		w = pdist_sum_result(&wacc);
 
 		if (end - start == 1)
 		{
@@ -1712,8 +1707,8 @@ pdist_cap_support(Pdist *d, int max_support)
 			double		scale = 0.0;
 
 			for (k = start; k < end; k++)
-				sum_add(&vacc, (d->prob[k] / w) * d->value[k]);
-			value = sum_result(&vacc);
+				pdist_sum_add(&vacc, (d->prob[k] / w) * d->value[k]);
+			value = pdist_sum_result(&vacc);
 			/* the mean of a bin lies within it */
 			if (value < d->value[start])
 				value = d->value[start];
@@ -1722,7 +1717,7 @@ pdist_cap_support(Pdist *d, int max_support)
 
 			if (!all_points)
 			{
-				SumAcc		sacc = {0.0, 0.0};
+				PdistSum		sacc = {0.0, 0.0};
 
 				for (k = start; k < end; k++)
 				{
@@ -1739,9 +1734,9 @@ pdist_cap_support(Pdist *d, int max_support)
 					double		h = (d->value[k] * 0.5 - value * 0.5) / scale;
 					double		s = d->sigma[k] * 0.5 / scale;
 
-					sum_add(&sacc, (d->prob[k] / w) * (s * s + h * h));
+					pdist_sum_add(&sacc, (d->prob[k] / w) * (s * s + h * h));
 				}
-				sd = scale * sqrt(sum_result(&sacc));
+				sd = scale * sqrt(pdist_sum_result(&sacc));
 				sd = (sd > DBL_MAX / 2) ? DBL_MAX : 2.0 * sd;
 			}
 		}
@@ -1756,12 +1751,12 @@ pdist_cap_support(Pdist *d, int max_support)
 
 	/* renormalise, as canonical form wants (and so no weight exceeds 1) */
 	{
-		SumAcc		tacc = {0.0, 0.0};
+		PdistSum		tacc = {0.0, 0.0};
 		double		total;
 
 		for (i = 0; i < d->n; i++)
-			sum_add(&tacc, d->prob[i]);
-		total = sum_result(&tacc);
+			pdist_sum_add(&tacc, d->prob[i]);
+		total = pdist_sum_result(&tacc);
 		for (i = 0; i < d->n; i++)
 			d->prob[i] /= total;
 	}
@@ -1984,7 +1979,7 @@ hist_rows(const Pdist *d, HistRow *rows)
 	{
 		RankItem   *items;
 		bool	   *keep;
-		SumAcc		rest = {0.0, 0.0};
+		PdistSum		rest = {0.0, 0.0};
 
 		if (d->n <= HIST_MAX_ROWS)
 		{
@@ -2010,12 +2005,12 @@ hist_rows(const Pdist *d, HistRow *rows)
 				nrows++;
 			}
 			else
-				sum_add(&rest, d->prob[i]);
+				pdist_sum_add(&rest, d->prob[i]);
 		}
 		snprintf(rows[nrows].label, sizeof(rows[nrows].label),
 				 "(%d others)", d->n - (HIST_MAX_ROWS - 1));
 		hist_finish_label(&rows[nrows]);
-		rows[nrows].prob = sum_result(&rest);
+		rows[nrows].prob = pdist_sum_result(&rest);
 		nrows++;
 		pdist_free(keep);
 		pdist_free(items);

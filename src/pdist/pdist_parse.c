@@ -7,7 +7,7 @@
  *
  *	input	:= ws body ws EOF
  *	body	:= outcome | '{' ws entry (ws ',' ws entry)* ws '}'
- *	entry	:= outcome ws ':' ws number		-- the number is the probability
+ *	entry	:= outcome ws ':' ws number		-- number: the probability
  *	outcome := number | string | normal
  *	normal	:= 'normal' ws '(' ws number ws ',' ws number ws ')'
  *	string	:= '"' bytes '"'				-- escapes \" and \\ only
@@ -76,9 +76,6 @@ typedef struct ParseState
 	size_t		label_used;
 } ParseState;
 
-static void set_error(PdistError *err, PdistStatus status,
-					  const char *message, const char *detail,
-					  const char *hint);
 static void syntax_error(ParseState *st, const char *detail);
 static void expected(ParseState *st, const char *what);
 static size_t position(const ParseState *st, const char *at);
@@ -96,16 +93,6 @@ static ScanResult scan_outcome(ParseState *st, Outcome *o);
 static bool check_kind(ParseState *st, const Outcome *o);
 static bool add_entry(ParseState *st, const Outcome *o, double prob);
 static bool grow(ParseState *st);
-
-static void
-set_error(PdistError *err, PdistStatus status, const char *message,
-		  const char *detail, const char *hint)
-{
-	err->status = status;
-	snprintf(err->message, sizeof(err->message), "%s", message);
-	snprintf(err->detail, sizeof(err->detail), "%s", detail ? detail : "");
-	snprintf(err->hint, sizeof(err->hint), "%s", hint ? hint : "");
-}
 
 /*
  * Report a syntax error, quoting at most PDIST_QUOTE_BYTES of the input.
@@ -129,7 +116,7 @@ syntax_error(ParseState *st, const char *detail)
 	snprintf(message, sizeof(message),
 			 "invalid input syntax for type pdist: \"%.*s%s\"",
 			 (int) len, st->text, ellipsis);
-	set_error(st->err, PDIST_ERR_SYNTAX, message, detail, NULL);
+	pdist_set_error(st->err, PDIST_ERR_SYNTAX, message, detail, NULL);
 }
 
 /* 1-based byte offset of at in the input */
@@ -215,16 +202,16 @@ not_finite(ParseState *st, NumberRole role)
 	switch (role)
 	{
 		case ROLE_OUTCOME:
-			set_error(st->err, PDIST_ERR_OUTCOME,
+			pdist_set_error(st->err, PDIST_ERR_OUTCOME,
 					  "pdist outcome must be finite", NULL, NULL);
 			break;
 		case ROLE_PROBABILITY:
-			set_error(st->err, PDIST_ERR_PROBABILITY,
+			pdist_set_error(st->err, PDIST_ERR_PROBABILITY,
 					  "probability of a pdist outcome must be finite and not negative",
 					  NULL, NULL);
 			break;
 		case ROLE_STDDEV:
-			set_error(st->err, PDIST_ERR_OUTCOME,
+			pdist_set_error(st->err, PDIST_ERR_OUTCOME,
 					  "standard deviation of a normal must be finite and not negative",
 					  NULL, NULL);
 			break;
@@ -386,7 +373,7 @@ scan_label(ParseState *st, Outcome *o)
 			snprintf(detail, sizeof(detail),
 					 "The label starting at position %zu is too long.",
 					 position(st, start));
-			set_error(st->err, PDIST_ERR_OUTCOME, message, detail, NULL);
+			pdist_set_error(st->err, PDIST_ERR_OUTCOME, message, detail, NULL);
 			return SCAN_ERROR;
 		}
 		out[len++] = c;
@@ -488,7 +475,7 @@ grow(ParseState *st)
 
 		snprintf(message, sizeof(message),
 				 "a pdist can have at most %d outcomes", PDIST_MAX_OUTCOMES);
-		set_error(st->err, PDIST_ERR_LIMIT, message, NULL, NULL);
+		pdist_set_error(st->err, PDIST_ERR_LIMIT, message, NULL, NULL);
 		return false;
 	}
 
@@ -505,8 +492,11 @@ grow(ParseState *st)
 
 	if (st->kind == PDIST_CATEGORICAL)
 	{
-		const char **label = pdist_alloc((size_t) newcap * sizeof(const char *));
-		int		   *label_len = pdist_alloc((size_t) newcap * sizeof(int));
+		const char **label;
+		int		   *label_len;
+
+		label = pdist_alloc((size_t) newcap * sizeof(const char *));
+		label_len = pdist_alloc((size_t) newcap * sizeof(int));
 
 		if (st->n > 0)
 		{
@@ -551,7 +541,7 @@ check_kind(ParseState *st, const Outcome *o)
 		st->kind = o->kind;
 	else if (st->kind != o->kind)
 	{
-		set_error(st->err, PDIST_ERR_KIND,
+		pdist_set_error(st->err, PDIST_ERR_KIND,
 				  "cannot mix numeric and categorical outcomes in one pdist",
 				  NULL, NULL);
 		return false;
@@ -609,7 +599,7 @@ pdist_parse(const char *text, Pdist *out, PdistError *err)
 		skip_ws(&st);
 		if (*st.p == '}')
 		{
-			set_error(err, PDIST_ERR_OUTCOME,
+			pdist_set_error(err, PDIST_ERR_OUTCOME,
 					  "a pdist must have at least one outcome", NULL, NULL);
 			return false;
 		}

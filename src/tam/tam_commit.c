@@ -98,6 +98,9 @@ static bool xact_wrote = false;
 /* Our stamp is posted in our in-flight slot. */
 static bool stamp_in_flight = false;
 
+/* The shared last stamp has been raised to this database's latest one. */
+static bool last_stamp_seeded = false;
+
 static HTAB *commit_cache = NULL;
 
 /* This database's era, and the ttpdb.era table it was read from. */
@@ -273,6 +276,39 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 }
 
 /*
+ * Raise the shared last stamp to the latest stamp of this database.  Shared
+ * memory starts over at every restart and on a promoted standby, and the
+ * clock may have gone back meanwhile: new stamps must still follow the old.
+ */
+static void
+seed_last_stamp(Relation rel)
+{
+	Relation	index;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	index = index_open(ttpdb_catalog_relid("commit_times_committed_at_idx"),
+					   AccessShareLock);
+	scan = systable_beginscan_ordered(rel, index, GetLatestSnapshot(), 0, NULL);
+	tup = systable_getnext_ordered(scan, BackwardScanDirection);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		TimestampTz latest = DatumGetTimestampTz(heap_getattr(tup, 3,
+															  RelationGetDescr(rel),
+															  &isnull));
+
+		LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+		if (commit_shared->last_stamp < latest)
+			commit_shared->last_stamp = latest;
+		LWLockRelease(commit_shared->lock);
+	}
+	systable_endscan_ordered(scan);
+	index_close(index, AccessShareLock);
+	last_stamp_seeded = true;
+}
+
+/*
  * Pick a stamp greater than every earlier one, post it as in flight, and
  * record it for the top-level transaction and its committed subtransactions
  * (their xids are what tuples carry).
@@ -298,6 +334,8 @@ stamp_transaction(void)
 	nchildren = xactGetCommittedChildren(&children);
 	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
+	if (!last_stamp_seeded)
+		seed_last_stamp(rel);
 
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	stamp = GetCurrentTimestamp();
