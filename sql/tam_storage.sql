@@ -45,6 +45,24 @@ VACUUM FREEZE reading;
 RESET vacuum_freeze_min_age;
 SELECT answers_unchanged() AS after_freeze;
 
+-- Parallel scans read the past too: each participant reads part of the
+-- heap, one of them the history, all under the leader's snapshot.
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET ttpdb.as_of = :'t1';
+EXPLAIN (COSTS OFF) SELECT count(*), sum(value) FROM reading;
+SELECT count(*), sum(value) FROM reading;
+SET ttpdb.as_of = :'t2';
+SELECT count(*), sum(value) FROM reading;
+RESET ttpdb.as_of;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+SELECT answers_unchanged() AS serial_answers_agree;
+
 -- Index builds on a populated table (the heap's build scan insists on the
 -- heap routine; ttpdb presents it for the duration).
 CREATE INDEX reading_sensor ON reading (sensor);

@@ -42,6 +42,7 @@ extern void ttpdb_commit_init_shmem(void);
 extern void ttpdb_commit_register_callbacks(void);
 extern void ttpdb_note_write(void);
 extern void ttpdb_commit_barrier(TimestampTz as_of);
+extern Snapshot ttpdb_latest_snapshot(void);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
 extern int64 ttpdb_current_era(void);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
@@ -82,5 +83,8 @@ extern bool ttpdb_asof_getnextslot(TableScanDesc scan, ScanDirection direction,
 extern void ttpdb_asof_rescan(TableScanDesc scan);
 extern void ttpdb_asof_endscan(TableScanDesc scan);
 extern bool ttpdb_is_asof_scan(TableScanDesc scan);
+extern Size ttpdb_parallelscan_estimate(Relation rel);
+extern Size ttpdb_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan);
+extern void ttpdb_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan);
 
 #endif							/* TTPDB_TAM_H */

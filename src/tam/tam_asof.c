@@ -22,10 +22,10 @@
  *
  * Index entries point at heap tuples only, so while ttpdb.as_of is set the
  * planner is not offered the indexes of ttpdb tables, and changing the
- * setting invalidates cached plans.  Nor does it plan parallel scans of
- * them: the heap part and the history part of one scan must be read under
- * one snapshot, which parallel participants do not share yet.  Writes to
- * ttpdb tables are refused while it is set.
+ * setting invalidates cached plans.  A parallel scan reads the heap part in
+ * every participant and the history part in one; all of them use the one
+ * snapshot the leader took after the barrier, which it places in the scan's
+ * shared state.  Writes to ttpdb tables are refused while it is set.
  *
  * IDENTIFICATION
  *	  src/tam/tam_asof.c
@@ -42,6 +42,9 @@
 #include "miscadmin.h"
 #include "executor/executor.h"
 #include "optimizer/plancat.h"
+#include "port/atomics.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
 #include "parser/parsetree.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
@@ -67,6 +70,33 @@ typedef struct AsOfScanDescData
 	bool		history_done;
 	HistoryScan history;
 } AsOfScanDescData;
+
+/*
+ * The part of a parallel scan's shared state that follows the heap's.  For
+ * a scan as of a past time it carries the leader's snapshot, serialized
+ * after it.
+ */
+typedef struct AsOfParallelData
+{
+	pg_atomic_flag history_claimed;	/* the history part has a reader */
+	bool		as_of;			/* the scan travels in time */
+	TimestampTz as_of_time;
+	Size		snapshot_size;	/* serialized snapshot that follows */
+} AsOfParallelData;
+
+/*
+ * Snapshots taken while sizing parallel scans, waiting to be placed into
+ * their shared state: ExecParallelEstimate sizes every scan of a plan
+ * before ExecParallelInitializeDSM initializes them, in the same order.
+ */
+typedef struct PendingSnapshot
+{
+	Size		size;
+	char	   *data;
+} PendingSnapshot;
+
+static List *pending_snapshots = NIL;	/* in TopTransactionContext */
+static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
 
 /* What visibility needs from a tuple header, copied under the buffer lock. */
 typedef struct VersionXids
@@ -279,10 +309,7 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 		if (RelationIsValid(relation))
 		{
 			if (ttpdb_is_ttpdb_relation(relation))
-			{
 				rel->indexlist = NIL;
-				rel->rel_parallel_workers = 0;
-			}
 			RelationClose(relation);
 		}
 	}
@@ -357,6 +384,102 @@ ttpdb_is_asof_scan(TableScanDesc scan)
 	return (scan->rs_flags & TTPDB_SO_AS_OF) != 0;
 }
 
+static Size
+heap_parallel_size(Relation rel)
+{
+	return MAXALIGN(ttpdb_heap_routine()->parallelscan_estimate(rel));
+}
+
+static AsOfParallelData *
+asof_parallel_data(Relation rel, ParallelTableScanDesc pscan)
+{
+	return (AsOfParallelData *) ((char *) pscan + heap_parallel_size(rel));
+}
+
+/* Refuse a time in the future, and wait for commits stamped up to it. */
+static void
+prepare_as_of_read(Relation rel)
+{
+	if (as_of_value > GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot read ttpdb table \"%s\" as of a time in the future",
+						RelationGetRelationName(rel)),
+				 errdetail("ttpdb.as_of is %s.", timestamptz_to_str(as_of_value))));
+	ttpdb_commit_barrier(as_of_value);
+}
+
+/*
+ * ttpdb_parallelscan_estimate
+ *		The heap's shared state, then ours; when reading the past, the
+ *		leader takes the snapshot every participant will use now, because
+ *		its size is part of the estimate.
+ */
+Size
+ttpdb_parallelscan_estimate(Relation rel)
+{
+	Size		size = add_size(heap_parallel_size(rel),
+								MAXALIGN(sizeof(AsOfParallelData)));
+
+	if (as_of_set)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		PendingSnapshot *pending = palloc(sizeof(PendingSnapshot));
+		Snapshot	snapshot;
+
+		prepare_as_of_read(rel);
+		if (pending_lxid != MyProc->lxid)
+		{
+			pending_snapshots = NIL;	/* left over from an earlier transaction */
+			pending_lxid = MyProc->lxid;
+		}
+		snapshot = ttpdb_latest_snapshot();
+		pending->size = EstimateSnapshotSpace(snapshot);
+		pending->data = palloc(pending->size);
+		SerializeSnapshot(snapshot, pending->data);
+		pending_snapshots = lappend(pending_snapshots, pending);
+		MemoryContextSwitchTo(old);
+		size = add_size(size, MAXALIGN(pending->size));
+	}
+	return size;
+}
+
+/*
+ * ttpdb_parallelscan_initialize
+ *		Initialize the heap's shared state and ours; returns their size (the
+ *		executor places the query's snapshot after them).
+ */
+Size
+ttpdb_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	AsOfParallelData *data = asof_parallel_data(rel, pscan);
+	Size		size = add_size(heap_parallel_size(rel), MAXALIGN(sizeof(AsOfParallelData)));
+
+	ttpdb_heap_routine()->parallelscan_initialize(rel, pscan);
+	pg_atomic_init_flag(&data->history_claimed);
+	data->as_of = as_of_set && pending_lxid == MyProc->lxid && pending_snapshots != NIL;
+	data->as_of_time = as_of_value;
+	data->snapshot_size = 0;
+	if (data->as_of)
+	{
+		PendingSnapshot *pending = linitial(pending_snapshots);
+
+		memcpy((char *) data + MAXALIGN(sizeof(AsOfParallelData)),
+			   pending->data, pending->size);
+		data->snapshot_size = pending->size;
+		pending_snapshots = list_delete_first(pending_snapshots);
+		size = add_size(size, MAXALIGN(pending->size));
+	}
+	return size;
+}
+
+void
+ttpdb_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	ttpdb_heap_routine()->parallelscan_reinitialize(rel, pscan);
+	pg_atomic_init_flag(&asof_parallel_data(rel, pscan)->history_claimed);
+}
+
 /*
  * ttpdb_asof_beginscan
  *		Begin a sequential scan of "rel" as of the current ttpdb.as_of.
@@ -367,40 +490,47 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 					 uint32 flags)
 {
 	AsOfScanDesc scan;
+	AsOfParallelData *shared = NULL;
 
-	if (pscan != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot read ttpdb table \"%s\" as of a past time in a parallel scan",
-						RelationGetRelationName(rel)),
-				 errhint("Plans made while ttpdb.as_of is set do not use parallel scans of "
-						 "ttpdb tables; run the query again.")));
 	if (nkeys != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("scan keys are not supported when reading ttpdb table \"%s\" as of a past time",
 						RelationGetRelationName(rel))));
-	if (as_of_value > GetCurrentTimestamp())
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot read ttpdb table \"%s\" as of a time in the future",
-						RelationGetRelationName(rel)),
-				 errdetail("ttpdb.as_of is %s.", timestamptz_to_str(as_of_value))));
-
-	ttpdb_commit_barrier(as_of_value);
+	if (pscan != NULL)
+	{
+		shared = asof_parallel_data(rel, pscan);
+		if (!shared->as_of)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot read ttpdb table \"%s\" as of a past time in a parallel scan planned for the present",
+							RelationGetRelationName(rel)),
+					 errhint("Run the query again.")));
+	}
 
 	scan = palloc0(sizeof(AsOfScanDescData));
 	scan->rs_base.rs_rd = rel;
 	scan->rs_base.rs_snapshot = snapshot;
 	scan->rs_base.rs_nkeys = 0;
 	scan->rs_base.rs_key = NULL;
-	scan->rs_base.rs_parallel = NULL;
+	scan->rs_base.rs_parallel = pscan;
 	/* the caller's temporary snapshot is ours to release */
 	scan->rs_base.rs_flags = flags | TTPDB_SO_AS_OF;
-	scan->as_of = as_of_value;
 	scan->era = ttpdb_current_era();
-	scan->snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, NULL,
+	if (shared != NULL)
+	{
+		/* every participant reads under the leader's snapshot */
+		scan->as_of = shared->as_of_time;
+		scan->snapshot = RegisterSnapshot(RestoreSnapshot((char *) shared +
+														  MAXALIGN(sizeof(AsOfParallelData))));
+	}
+	else
+	{
+		prepare_as_of_read(rel);
+		scan->as_of = as_of_value;
+		scan->snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
+	}
+	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, pscan,
 													  flags & ~SO_TEMP_SNAPSHOT);
 	return &scan->rs_base;
 }
@@ -434,6 +564,13 @@ asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
 	if (!scan->history_started)
 	{
 		scan->history_started = true;
+		if (scan->rs_base.rs_parallel != NULL &&
+			!pg_atomic_test_set_flag(&asof_parallel_data(scan->rs_base.rs_rd,
+														 scan->rs_base.rs_parallel)->history_claimed))
+		{
+			scan->history_done = true;	/* another participant reads it */
+			return false;
+		}
 		scan->history = history_begin_scan(scan->rs_base.rs_rd, scan->snapshot);
 	}
 

@@ -48,6 +48,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -102,6 +103,9 @@ static bool stamp_in_flight = false;
 static bool last_stamp_seeded = false;
 
 static HTAB *commit_cache = NULL;
+
+/* Backing store of ttpdb_latest_snapshot(). */
+static SnapshotData latest_snapshot_data = {SNAPSHOT_MVCC};
 
 /* This database's era, and the ttpdb.era table it was read from. */
 static Oid	era_relid = InvalidOid;
@@ -289,7 +293,7 @@ seed_last_stamp(Relation rel)
 
 	index = index_open(ttpdb_catalog_relid("commit_times_committed_at_idx"),
 					   AccessShareLock);
-	scan = systable_beginscan_ordered(rel, index, GetLatestSnapshot(), 0, NULL);
+	scan = systable_beginscan_ordered(rel, index, ttpdb_latest_snapshot(), 0, NULL);
 	tup = systable_getnext_ordered(scan, BackwardScanDirection);
 	if (HeapTupleIsValid(tup))
 	{
@@ -364,6 +368,19 @@ stamp_transaction(void)
 		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 	}
 	table_close(rel, NoLock);
+}
+
+/*
+ * ttpdb_latest_snapshot
+ *		A fresh MVCC snapshot, valid until the next call; register it to keep
+ *		it.  Unlike ttpdb_latest_snapshot() it may be taken in parallel mode: a
+ *		parallel AS OF scan's leader takes it and hands it to the workers
+ *		itself, so they all read under the same one.
+ */
+Snapshot
+ttpdb_latest_snapshot(void)
+{
+	return GetSnapshotData(&latest_snapshot_data);
 }
 
 /*
@@ -460,7 +477,7 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
 				FullTransactionIdGetDatum(fxid));
 	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
-							  true, snapshot ? snapshot : GetLatestSnapshot(),
+							  true, snapshot ? snapshot : ttpdb_latest_snapshot(),
 							  2, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);

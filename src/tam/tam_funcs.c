@@ -249,7 +249,7 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 						RelationGetRelationName(rel))));
 	ttpdb_check_writable(rel);
 
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
 	scan = systable_beginscan(history, ttpdb_catalog_relid("history_relid_idx"),

@@ -361,6 +361,9 @@ ttpdb_tam_handler(PG_FUNCTION_ARGS)
 		ttpdb_methods.scan_end = ttpdb_scan_end;
 		ttpdb_methods.scan_rescan = ttpdb_scan_rescan;
 		ttpdb_methods.scan_getnextslot = ttpdb_scan_getnextslot;
+		ttpdb_methods.parallelscan_estimate = ttpdb_parallelscan_estimate;
+		ttpdb_methods.parallelscan_initialize = ttpdb_parallelscan_initialize;
+		ttpdb_methods.parallelscan_reinitialize = ttpdb_parallelscan_reinitialize;
 		ttpdb_methods.index_fetch_begin = ttpdb_index_fetch_begin;
 		ttpdb_methods.tuple_fetch_row_version = ttpdb_tuple_fetch_row_version;
 
