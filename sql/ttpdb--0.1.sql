@@ -725,3 +725,33 @@ GROUP BY h.relid;
 COMMENT ON VIEW ttpdb.history_stats IS
 	'Per ttpdb table: kept versions, their stored and uncompressed bytes, and the compression ratio';
 GRANT SELECT ON ttpdb.history_stats TO PUBLIC;
+
+-- Kept versions are stored as the tuples they were, so a rewrite that
+-- changes a column's type would leave them in the old type's bytes,
+-- unreadable (or worse) under the new one.  Refuse it while a ttpdb table
+-- has kept versions.  (ADD/DROP COLUMN and SET ACCESS METHOD are fine.)
+CREATE FUNCTION ttpdb.guard_table_rewrite() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	rel oid := pg_event_trigger_table_rewrite_oid();
+BEGIN
+	IF (pg_event_trigger_table_rewrite_reason() & 4) <> 0	-- AT_REWRITE_COLUMN_REWRITE
+	   AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+				   WHERE c.oid = rel AND a.amname = 'ttpdb')
+	   AND EXISTS (SELECT 1 FROM ttpdb.history h WHERE h.relid = rel) THEN
+		RAISE EXCEPTION 'cannot change the type of a column of ttpdb table % while it has kept versions',
+			rel::regclass
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Kept versions are stored with the old type and could not be read under the new one.',
+				  HINT = 'Add a column of the new type and copy the values into it, or drop the history first with ttpdb.prune_history().';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.guard_table_rewrite() IS
+	'Event trigger: refuses column type changes that would make a ttpdb table''s kept versions unreadable';
+CREATE EVENT TRIGGER ttpdb_guard_table_rewrite ON table_rewrite
+	EXECUTE FUNCTION ttpdb.guard_table_rewrite();
+COMMENT ON EVENT TRIGGER ttpdb_guard_table_rewrite IS
+	'Refuses column type changes of ttpdb tables that have kept versions';
