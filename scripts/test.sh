@@ -41,7 +41,18 @@ else
 	passed=$((passed + 1))
 fi
 
-# 2. The tests write their results next to the test files, and run as
+# 2. The pdist core's own self-test (plain C, no server).
+if make -s -C "$here/test/fuzz" unit >"$scratch/core_selftest.log" 2>&1; then
+	echo "pdist core selftest ... ok ($(tail -n 1 "$scratch/core_selftest.log"))"
+	passed=$((passed + 1))
+else
+	cat "$scratch/core_selftest.log"
+	echo "pdist core selftest ... FAILED"
+	failed=$((failed + 1))
+fi
+make -s -C "$here/test/fuzz" clean >/dev/null 2>&1
+
+# 3. The tests write their results next to the test files, and run as
 # postgres: give them a copy of the tree that postgres owns.
 tree="$scratch/tree"
 mkdir -p "$tree"

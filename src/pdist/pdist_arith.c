@@ -27,8 +27,6 @@
 /* quantile segments narrower than this are merged into the next one */
 #define SEGMENT_EPSILON		1e-15
 
-/* Neumaier's compensated sum */
-
 static bool categorical_error(PdistError *err);
 static bool kinds_differ_error(PdistError *err);
 static bool range_error(PdistError *err);
@@ -41,8 +39,8 @@ static bool
 categorical_error(PdistError *err)
 {
 	pdist_set_error(err, PDIST_ERR_KIND,
-			  "arithmetic is not defined for a categorical pdist", NULL,
-			  "Use ttpdb.probability() or ttpdb.most_likely_label() for categorical distributions.");
+					"arithmetic is not defined for a categorical pdist", NULL,
+					"Use ttpdb.probability() or ttpdb.most_likely_label() for categorical distributions.");
 	return false;
 }
 
@@ -50,7 +48,7 @@ static bool
 kinds_differ_error(PdistError *err)
 {
 	pdist_set_error(err, PDIST_ERR_KIND,
-			  "cannot combine a numeric and a categorical pdist", NULL, NULL);
+					"cannot combine a numeric and a categorical pdist", NULL, NULL);
 	return false;
 }
 
@@ -306,7 +304,7 @@ static double *
 cumulative(const Pdist *d)
 {
 	double	   *cum = pdist_alloc((size_t) d->n * sizeof(double));
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	int			i;
 
 	for (i = 0; i < d->n; i++)
@@ -431,7 +429,7 @@ pdist_interpolate(const Pdist *a, const Pdist *b, double t, int max_support,
 double
 pdist_prob_greater(const Pdist *a, const Pdist *b)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		result;
 	int			i;
 	int			j;
@@ -441,7 +439,7 @@ pdist_prob_greater(const Pdist *a, const Pdist *b)
 
 	if (a->sigma == NULL && b->sigma == NULL)
 	{
-		PdistSum		below = {0.0, 0.0};	/* P(B < a->value[i]) */
+		PdistSum	below = {0.0, 0.0};	/* P(B < a->value[i]) */
 
 		j = 0;
 		for (i = 0; i < a->n; i++)
@@ -505,7 +503,7 @@ pdist_prob_greater(const Pdist *a, const Pdist *b)
 double
 pdist_prob_equal(const Pdist *a, const Pdist *b)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		result;
 	int			i = 0;
 	int			j = 0;
@@ -517,7 +515,7 @@ pdist_prob_equal(const Pdist *a, const Pdist *b)
 	{
 		for (i = 0; i < a->n; i++)
 			pdist_sum_add(&acc, a->prob[i] *
-					pdist_prob_label(b, a->label[i], a->label_len[i]));
+						  pdist_prob_label(b, a->label[i], a->label_len[i]));
 	}
 	else
 	{

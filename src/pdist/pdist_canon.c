@@ -48,8 +48,6 @@ typedef struct LabelKey
 	int			index;
 } LabelKey;
 
-/* Neumaier's compensated sum */
-
 static void *alloc_array(size_t count, size_t elsize);
 static int	double_cmp(double a, double b);
 static int	numeric_key_cmp(const void *a, const void *b);
@@ -246,7 +244,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 	if (d->n < 1)
 	{
 		pdist_set_error(err, PDIST_ERR_OUTCOME,
-				  "a pdist must have at least one outcome", NULL, NULL);
+						"a pdist must have at least one outcome", NULL, NULL);
 		return false;
 	}
 	if (bounded && d->n > PDIST_MAX_OUTCOMES)
@@ -265,8 +263,8 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 		if (!isfinite(d->prob[i]) || d->prob[i] < 0.0)
 		{
 			pdist_set_error(err, PDIST_ERR_PROBABILITY,
-					  "probability of a pdist outcome must be finite and not negative",
-					  NULL, NULL);
+							"probability of a pdist outcome must be finite and not negative",
+							NULL, NULL);
 			return false;
 		}
 	}
@@ -295,7 +293,7 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 		if (!isfinite(d->value[i]))
 		{
 			pdist_set_error(err, PDIST_ERR_OUTCOME,
-					  "pdist outcome must be finite", NULL, NULL);
+							"pdist outcome must be finite", NULL, NULL);
 			return false;
 		}
 		if (d->value[i] == 0.0)
@@ -305,8 +303,8 @@ check_components(Pdist *d, bool bounded, PdistError *err)
 			if (!isfinite(d->sigma[i]) || d->sigma[i] < 0.0)
 			{
 				pdist_set_error(err, PDIST_ERR_OUTCOME,
-						  "standard deviation of a normal must be finite and not negative",
-						  NULL, NULL);
+								"standard deviation of a normal must be finite and not negative",
+								NULL, NULL);
 				return false;
 			}
 			if (d->sigma[i] == 0.0)
@@ -398,7 +396,8 @@ merge_categorical(Pdist *d)
 		int			len = keys[i].len;
 		double		prob = 0.0;
 
-		while (i < n && pdist_label_cmp(keys[i].label, keys[i].len, label, len) == 0)
+		while (i < n &&
+			   pdist_label_cmp(keys[i].label, keys[i].len, label, len) == 0)
 		{
 			prob += keys[i].prob;
 			i++;
@@ -423,7 +422,7 @@ merge_categorical(Pdist *d)
 static bool
 normalise(Pdist *d, PdistError *err)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		total;
 	bool		above_one = false;
 	int			i;
@@ -431,9 +430,9 @@ normalise(Pdist *d, PdistError *err)
 	if (d->n == 0)
 	{
 		pdist_set_error(err, PDIST_ERR_PROBABILITY,
-				  "probabilities of a pdist must sum to 1",
-				  "They sum to 0.",
-				  "Adjust the probabilities; the accepted tolerance is 1e-06.");
+						"probabilities of a pdist must sum to 1",
+						"They sum to 0.",
+						"Adjust the probabilities; the accepted tolerance is 1e-06.");
 		return false;
 	}
 
@@ -455,7 +454,7 @@ normalise(Pdist *d, PdistError *err)
 				 "Adjust the probabilities; the accepted tolerance is %g.",
 				 PDIST_SUM_TOLERANCE);
 		pdist_set_error(err, PDIST_ERR_PROBABILITY,
-				  "probabilities of a pdist must sum to 1", detail, hint);
+						"probabilities of a pdist must sum to 1", detail, hint);
 		return false;
 	}
 
@@ -742,7 +741,7 @@ static bool
 corrupt(PdistError *err, const char *detail)
 {
 	pdist_set_error(err, PDIST_ERR_CORRUPT, "invalid binary data for type pdist",
-			  detail, NULL);
+					detail, NULL);
 	return false;
 }
 
@@ -785,7 +784,7 @@ pdist_check_flat(const PdistFlat *flat, size_t size, PdistError *err)
 	size_t		n;
 	size_t		expected;
 	char		detail[192];
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		total;
 	size_t		i;
 
@@ -950,7 +949,7 @@ pdist_check_flat(const PdistFlat *flat, size_t size, PdistError *err)
 
 			if (i > 0 &&
 				pdist_label_cmp(labels + prev_start, (int) (start - prev_start),
-						  labels + start, (int) (end - start)) >= 0)
+								labels + start, (int) (end - start)) >= 0)
 			{
 				snprintf(detail, sizeof(detail),
 						 "Label %zu is not in strictly increasing order.",
@@ -1008,7 +1007,7 @@ pdist_compare(const Pdist *a, const Pdist *b)
 	for (i = 0; i < n; i++)
 	{
 		c = pdist_label_cmp(a->label[i], a->label_len[i],
-					  b->label[i], b->label_len[i]);
+							b->label[i], b->label_len[i]);
 		if (c == 0)
 			c = double_cmp(a->prob[i], b->prob[i]);
 		if (c != 0)

@@ -58,8 +58,6 @@ static const double GL_NODE[3] = {
 };
 static const double GL_WEIGHT[3] = {5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0};
 
-/* Neumaier's compensated sum */
-
 /* component ranking for collapse and top_k */
 typedef struct RankItem
 {
@@ -219,7 +217,7 @@ snap_edge(double x, double step)
 double
 pdist_mean(const Pdist *d)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		lo = d->value[0];
 	double		hi = d->value[0];
 	double		mean;
@@ -237,7 +235,7 @@ pdist_mean(const Pdist *d)
 
 	if (!isfinite(mean))
 	{
-		PdistSum		half = {0.0, 0.0};
+		PdistSum	half = {0.0, 0.0};
 
 		for (i = 0; i < d->n; i++)
 			pdist_sum_add(&half, d->prob[i] * (d->value[i] * 0.5));
@@ -262,7 +260,7 @@ pdist_mean(const Pdist *d)
 double
 pdist_variance(const Pdist *d)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		mean = pdist_mean(d);
 	double		var;
 	int			i;
@@ -320,7 +318,7 @@ pdist_prob_label(const Pdist *d, const char *label, int len)
 	{
 		int			mid = lo + (hi - lo) / 2;
 		int			c = pdist_label_cmp(d->label[mid], d->label_len[mid],
-								  label, len);
+										label, len);
 
 		if (c == 0)
 			return d->prob[mid];
@@ -336,7 +334,7 @@ pdist_prob_label(const Pdist *d, const char *label, int len)
 static double
 cdf_impl(const Pdist *d, double x, bool inclusive)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		result;
 	int			i;
 
@@ -364,7 +362,7 @@ cdf_impl(const Pdist *d, double x, bool inclusive)
 			}
 			else
 				pdist_sum_add(&acc, d->prob[i] *
-						normal_cdf((x - d->value[i]) / d->sigma[i]));
+							  normal_cdf((x - d->value[i]) / d->sigma[i]));
 		}
 	}
 	result = pdist_sum_result(&acc);
@@ -403,7 +401,7 @@ pdist_cdf_below(const Pdist *d, double x)
 static double
 tail_impl(const Pdist *d, double x, bool inclusive)
 {
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		result;
 
 	for (int i = 0; i < d->n; i++)
@@ -414,8 +412,8 @@ tail_impl(const Pdist *d, double x, bool inclusive)
 				pdist_sum_add(&acc, d->prob[i]);
 		}
 		else
-			pdist_sum_add(&acc,
-					d->prob[i] * normal_cdf((d->value[i] - x) / d->sigma[i]));
+			pdist_sum_add(&acc, d->prob[i] *
+						  normal_cdf((d->value[i] - x) / d->sigma[i]));
 	}
 	result = pdist_sum_result(&acc);
 	if (result < 0.0)
@@ -496,7 +494,7 @@ pdist_quantile(const Pdist *d, double p)
 
 	if (d->sigma == NULL)
 	{
-		PdistSum		acc = {0.0, 0.0};
+		PdistSum	acc = {0.0, 0.0};
 
 		/* the top of the support even if its probability is below epsilon */
 		if (p >= 1.0)
@@ -1120,7 +1118,7 @@ mixture_entropy(const Pdist *d)
 	QuadPoint  *pts;
 	QuadPoint  *kept;
 	Interval   *win;
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	double		step = 10.0 / QUAD_HALF;
 	double		factor;
 	int			npts = 0;
@@ -1217,7 +1215,7 @@ mixture_entropy(const Pdist *d)
 			double		x = mid + GL_NODE[k] * half;
 
 			pdist_sum_add(&acc, entropy_term(mixture_log_density(&mix, x),
-									   log_half + log(GL_WEIGHT[k])));
+											 log_half + log(GL_WEIGHT[k])));
 		}
 	}
 
@@ -1254,7 +1252,7 @@ pdist_entropy(const Pdist *d, double base, double *result, PdistError *err)
 
 	if (d->kind == PDIST_CATEGORICAL || d->sigma == NULL)
 	{
-		PdistSum		acc = {0.0, 0.0};
+		PdistSum	acc = {0.0, 0.0};
 
 		for (i = 0; i < d->n; i++)
 			pdist_sum_add(&acc, -d->prob[i] * log(d->prob[i]));
@@ -1441,7 +1439,7 @@ keep_most_likely(const Pdist *d, double threshold, int k, Pdist *out)
 {
 	RankItem   *items;
 	bool	   *keep;
-	PdistSum		acc = {0.0, 0.0};
+	PdistSum	acc = {0.0, 0.0};
 	PdistError	err;
 	double		total;
 	int			count;
@@ -1659,8 +1657,8 @@ pdist_cap_support(Pdist *d, int max_support)
 		int			start = i;
 		int			end;
 		bool		all_points = true;
-		PdistSum		wacc = {0.0, 0.0};
-		PdistSum		vacc = {0.0, 0.0};
+		PdistSum	wacc = {0.0, 0.0};
+		PdistSum	vacc = {0.0, 0.0};
 		double		w;
 		double		value;
 		double		sd = 0.0;
@@ -1717,7 +1715,7 @@ pdist_cap_support(Pdist *d, int max_support)
 
 			if (!all_points)
 			{
-				PdistSum		sacc = {0.0, 0.0};
+				PdistSum	sacc = {0.0, 0.0};
 
 				for (k = start; k < end; k++)
 				{
@@ -1751,7 +1749,7 @@ pdist_cap_support(Pdist *d, int max_support)
 
 	/* renormalise, as canonical form wants (and so no weight exceeds 1) */
 	{
-		PdistSum		tacc = {0.0, 0.0};
+		PdistSum	tacc = {0.0, 0.0};
 		double		total;
 
 		for (i = 0; i < d->n; i++)
@@ -1979,7 +1977,7 @@ hist_rows(const Pdist *d, HistRow *rows)
 	{
 		RankItem   *items;
 		bool	   *keep;
-		PdistSum		rest = {0.0, 0.0};
+		PdistSum	rest = {0.0, 0.0};
 
 		if (d->n <= HIST_MAX_ROWS)
 		{

@@ -203,17 +203,17 @@ not_finite(ParseState *st, NumberRole role)
 	{
 		case ROLE_OUTCOME:
 			pdist_set_error(st->err, PDIST_ERR_OUTCOME,
-					  "pdist outcome must be finite", NULL, NULL);
+							"pdist outcome must be finite", NULL, NULL);
 			break;
 		case ROLE_PROBABILITY:
 			pdist_set_error(st->err, PDIST_ERR_PROBABILITY,
-					  "probability of a pdist outcome must be finite and not negative",
-					  NULL, NULL);
+							"probability of a pdist outcome must be finite and not negative",
+							NULL, NULL);
 			break;
 		case ROLE_STDDEV:
 			pdist_set_error(st->err, PDIST_ERR_OUTCOME,
-					  "standard deviation of a normal must be finite and not negative",
-					  NULL, NULL);
+							"standard deviation of a normal must be finite and not negative",
+							NULL, NULL);
 			break;
 	}
 }
@@ -542,8 +542,8 @@ check_kind(ParseState *st, const Outcome *o)
 	else if (st->kind != o->kind)
 	{
 		pdist_set_error(st->err, PDIST_ERR_KIND,
-				  "cannot mix numeric and categorical outcomes in one pdist",
-				  NULL, NULL);
+						"cannot mix numeric and categorical outcomes in one pdist",
+						NULL, NULL);
 		return false;
 	}
 	return true;
@@ -600,7 +600,7 @@ pdist_parse(const char *text, Pdist *out, PdistError *err)
 		if (*st.p == '}')
 		{
 			pdist_set_error(err, PDIST_ERR_OUTCOME,
-					  "a pdist must have at least one outcome", NULL, NULL);
+							"a pdist must have at least one outcome", NULL, NULL);
 			return false;
 		}
 		for (;;)
