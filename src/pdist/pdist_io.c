@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -223,7 +224,22 @@ pdist_in(PG_FUNCTION_ARGS)
 	PdistError	err;
 
 	if (!pdist_parse(text, &d, &err))
+	{
+		/*
+		 * The core quotes the input cut at a UTF-8 boundary; cut it again at
+		 * a character boundary of the server encoding, whatever it is.
+		 */
+		if (err.status == PDIST_ERR_SYNTAX)
+		{
+			int			len = strlen(text);
+			int			cut = pg_mbcliplen(text, len, 60);
+
+			snprintf(err.message, sizeof(err.message),
+					 "invalid input syntax for type pdist: \"%.*s%s\"",
+					 cut, text, cut < len ? "..." : "");
+		}
 		pdist_report(&err);
+	}
 	PG_RETURN_DATUM(pdist_make_datum(&d));
 }
 
