@@ -188,6 +188,7 @@ static void
 keep_superseded_version(Relation rel, ItemPointer tid)
 {
 	HeapTupleData tuple;
+	HeapTuple	copy;
 	Buffer		buffer;
 
 	tuple.t_self = *tid;
@@ -195,21 +196,11 @@ keep_superseded_version(Relation rel, ItemPointer tid)
 		elog(ERROR, "superseded version (%u,%u) of relation \"%s\" not found",
 			 ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
 			 RelationGetRelationName(rel));
-	PG_TRY();
-	{
-		HeapTuple	copy = heap_copytuple(&tuple);
-
-		ReleaseBuffer(buffer);
-		buffer = InvalidBuffer;
-		history_append_version(rel, copy);
-		heap_freetuple(copy);
-	}
-	PG_FINALLY();
-	{
-		if (BufferIsValid(buffer))
-			ReleaseBuffer(buffer);
-	}
-	PG_END_TRY();
+	/* copy it and let go of the page before writing to the history */
+	copy = heap_copytuple(&tuple);
+	ReleaseBuffer(buffer);
+	history_append_version(rel, copy);
+	heap_freetuple(copy);
 }
 
 static TM_Result
