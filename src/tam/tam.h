@@ -62,7 +62,7 @@ typedef struct HistoryVersion
 } HistoryVersion;
 
 extern void history_append_version(Relation rel, HeapTuple oldtup);
-extern void history_append_relation(Relation rel, Snapshot snapshot);
+extern void history_append_relation(Relation rel);
 extern HistoryScan history_begin_scan(Relation rel, Snapshot snapshot);
 extern bool history_next(HistoryScan scan, HistoryVersion *version);
 extern void history_end_scan(HistoryScan scan);

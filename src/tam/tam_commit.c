@@ -259,7 +259,8 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 				stamp_transaction();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			if (xact_wrote)
+			/* with temporary objects, core refuses with its own message */
+			if (xact_wrote && !(MyXactFlags & XACT_FLAGS_ACCESSEDTEMPNAMESPACE))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that has written to a ttpdb table"),
@@ -293,7 +294,8 @@ seed_last_stamp(Relation rel)
 
 	index = index_open(ttpdb_catalog_relid("commit_times_committed_at_idx"),
 					   AccessShareLock);
-	scan = systable_beginscan_ordered(rel, index, ttpdb_latest_snapshot(), 0, NULL);
+	/* committed stamps never change: no MVCC snapshot, no SSI read locks */
+	scan = systable_beginscan_ordered(rel, index, SnapshotSelf, 0, NULL);
 	tup = systable_getnext_ordered(scan, BackwardScanDirection);
 	if (HeapTupleIsValid(tup))
 	{
@@ -434,8 +436,11 @@ ttpdb_current_era(void)
  *		The stamp of a committed transaction of the given era, from
  *		commit_times.  False when it has none: it committed before its table
  *		was a ttpdb table (or wrote none).  The lookup uses the given
- *		snapshot, or the latest one when it is NULL.  Only stamps found are
- *		cached: a miss may be a commit the snapshot does not see yet.
+ *		snapshot; when it is NULL (writers looking up a version's creation),
+ *		SnapshotSelf, which sees every committed stamp and, not being an MVCC
+ *		snapshot, takes no SSI read locks on the page every committer
+ *		inserts into.  Only stamps found are cached: a miss may be a commit
+ *		the snapshot does not see yet.
  */
 bool
 ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
@@ -477,7 +482,7 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
 				FullTransactionIdGetDatum(fxid));
 	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
-							  true, snapshot ? snapshot : ttpdb_latest_snapshot(),
+							  true, snapshot ? snapshot : SnapshotSelf,
 							  2, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);

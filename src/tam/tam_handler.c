@@ -251,11 +251,8 @@ ttpdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	ttpdb_check_writable(rel);
 	if (truncating)
 	{
-		Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-
 		ttpdb_note_write();
-		history_append_relation(rel, snapshot);
-		UnregisterSnapshot(snapshot);
+		history_append_relation(rel);
 	}
 	heap_methods->relation_set_new_filenode(rel, newrnode, persistence,
 											freezeXid, minmulti);

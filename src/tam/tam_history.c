@@ -47,6 +47,7 @@
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/proc.h"
 #include "nodes/bitmapset.h"
 #include "utils/builtins.h"
@@ -312,20 +313,27 @@ history_append_version(Relation rel, HeapTuple oldtup)
 
 /*
  * history_append_relation
- *		Keep every version of "rel" visible to "snapshot": TRUNCATE is about
- *		to give the table new, empty storage.
+ *		Keep every row of "rel": TRUNCATE, which holds AccessExclusiveLock,
+ *		is about to give the table new, empty storage.
+ *
+ * SnapshotSelf sees exactly the rows TRUNCATE removes (no other transaction
+ * can be writing).  The scan is the heap's own, with no scan type, so that
+ * it is not counted as a sequential scan nor takes an SSI lock; the tuples
+ * it reads are taken back out of the statistics.
  */
 void
-history_append_relation(Relation rel, Snapshot snapshot)
+history_append_relation(Relation rel)
 {
+	const TableAmRoutine *heap = ttpdb_heap_routine();
 	TableScanDesc scan;
 	TupleTableSlot *slot;
+	int64		nread = 0;
 
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
 		return;
 	slot = table_slot_create(rel, NULL);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	scan = heap->scan_begin(rel, SnapshotSelf, 0, NULL, NULL, 0);
+	while (heap->scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		bool		should_free;
 		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
@@ -333,10 +341,13 @@ history_append_relation(Relation rel, Snapshot snapshot)
 		history_append_version(rel, tuple);
 		if (should_free)
 			heap_freetuple(tuple);
+		nread++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	table_endscan(scan);
+	heap->scan_end(scan);
 	ExecDropSingleTupleTableSlot(slot);
+	if (rel->pgstat_info != NULL)
+		rel->pgstat_info->t_counts.t_tuples_returned -= nread;
 }
 
 /*
