@@ -178,6 +178,7 @@ extern bool pdist_is_continuous(const Pdist *d);
 extern bool pdist_canonicalize_capped(Pdist *d, int max_support,
 									  PdistError *err);
 extern void pdist_copy(const Pdist *d, Pdist *out);
+extern void pdist_free_arrays(Pdist *d);
 
 /* pdist_math.c: properties of one distribution (numeric unless noted) */
 extern double pdist_mean(const Pdist *d);

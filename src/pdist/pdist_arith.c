@@ -30,7 +30,6 @@
 static bool categorical_error(PdistError *err);
 static bool kinds_differ_error(PdistError *err);
 static bool range_error(PdistError *err);
-static void free_owned(Pdist *d);
 static bool combine(const Pdist *a, const Pdist *b, int max_support,
 					bool multiply, Pdist *out, PdistError *err);
 static double *cumulative(const Pdist *d);
@@ -60,24 +59,6 @@ range_error(PdistError *err)
 	return false;
 }
 
-/* Free the arrays of an owned Pdist (not label bytes). */
-static void
-free_owned(Pdist *d)
-{
-	pdist_free(d->prob);
-	if (d->kind == PDIST_CATEGORICAL)
-	{
-		pdist_free((void *) d->label);
-		pdist_free(d->label_len);
-	}
-	else
-	{
-		pdist_free(d->value);
-		if (d->sigma != NULL)
-			pdist_free(d->sigma);
-	}
-	memset(d, 0, sizeof(Pdist));
-}
 
 /*
  * pdist_affine
@@ -191,10 +172,10 @@ combine(const Pdist *a, const Pdist *b, int max_support, bool multiply,
 			if (!isfinite(v) || !isfinite(s))
 			{
 				if (own_discrete)
-					free_owned(&discrete);
+					pdist_free_arrays(&discrete);
 				if (own_capped)
-					free_owned(&capped);
-				free_owned(&tmp);
+					pdist_free_arrays(&capped);
+				pdist_free_arrays(&tmp);
 				return range_error(err);
 			}
 			tmp.value[k] = v;
@@ -206,9 +187,9 @@ combine(const Pdist *a, const Pdist *b, int max_support, bool multiply,
 	}
 
 	if (own_discrete)
-		free_owned(&discrete);
+		pdist_free_arrays(&discrete);
 	if (own_capped)
-		free_owned(&capped);
+		pdist_free_arrays(&capped);
 
 	if (!pdist_canonicalize_capped(&tmp, max_support, err))
 		return false;
@@ -388,11 +369,11 @@ pdist_interpolate(const Pdist *a, const Pdist *b, double t, int max_support,
 
 			if (!isfinite(v))
 			{
-				free_owned(&tmp);
+				pdist_free_arrays(&tmp);
 				pdist_free(ca);
 				pdist_free(cb);
-				free_owned(&da);
-				free_owned(&db);
+				pdist_free_arrays(&da);
+				pdist_free_arrays(&db);
 				return range_error(err);
 			}
 			tmp.value[k] = v;
@@ -409,8 +390,8 @@ pdist_interpolate(const Pdist *a, const Pdist *b, double t, int max_support,
 
 	pdist_free(ca);
 	pdist_free(cb);
-	free_owned(&da);
-	free_owned(&db);
+	pdist_free_arrays(&da);
+	pdist_free_arrays(&db);
 
 	if (!pdist_canonicalize_capped(&tmp, max_support, err))
 		return false;

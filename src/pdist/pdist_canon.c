@@ -232,6 +232,29 @@ pdist_copy(const Pdist *d, Pdist *out)
 }
 
 /*
+ * pdist_free_arrays
+ *		Free the arrays of an owned Pdist (not the label bytes, which it
+ *		does not own) and clear it.
+ */
+void
+pdist_free_arrays(Pdist *d)
+{
+	pdist_free(d->prob);
+	if (d->kind == PDIST_CATEGORICAL)
+	{
+		pdist_free((void *) d->label);
+		pdist_free(d->label_len);
+	}
+	else
+	{
+		pdist_free(d->value);
+		if (d->sigma != NULL)
+			pdist_free(d->sigma);
+	}
+	memset(d, 0, sizeof(Pdist));
+}
+
+/*
  * Validate the outcomes one by one, turning negative zeros into zeros so
  * that equal values have equal bytes.
  */
@@ -487,18 +510,7 @@ shrink_arrays(Pdist *d, int old_n)
 		return;
 
 	pdist_copy(d, &small);
-	pdist_free(d->prob);
-	if (d->kind == PDIST_CATEGORICAL)
-	{
-		pdist_free((void *) d->label);
-		pdist_free(d->label_len);
-	}
-	else
-	{
-		pdist_free(d->value);
-		if (d->sigma != NULL)
-			pdist_free(d->sigma);
-	}
+	pdist_free_arrays(d);
 	*d = small;
 }
 

@@ -141,7 +141,6 @@ static double quad_x(const Pdist *d, int i, int k, double step);
 static int	thin_points(const QuadPoint *pts, int npts, double factor,
 						QuadPoint *kept);
 static double mixture_entropy(const Pdist *d);
-static void free_owned(Pdist *d);
 static int	rank_cmp(const void *a, const void *b);
 static RankItem *rank_outcomes(const Pdist *d);
 static void keep_most_likely(const Pdist *d, double threshold, int k,
@@ -1383,24 +1382,6 @@ pdist_mode_value(const Pdist *d)
 	return d->value[pdist_mode_index(d)];
 }
 
-/* Free the arrays of an owned Pdist (not label bytes). */
-static void
-free_owned(Pdist *d)
-{
-	pdist_free(d->prob);
-	if (d->kind == PDIST_CATEGORICAL)
-	{
-		pdist_free((void *) d->label);
-		pdist_free(d->label_len);
-	}
-	else
-	{
-		pdist_free(d->value);
-		if (d->sigma != NULL)
-			pdist_free(d->sigma);
-	}
-	memset(d, 0, sizeof(Pdist));
-}
 
 /* most likely first; among equals, canonical order */
 static int
@@ -1452,7 +1433,7 @@ keep_most_likely(const Pdist *d, double threshold, int k, Pdist *out)
 
 		pdist_discretize(d, PDIST_DISCRETIZE_BINS, &discrete);
 		keep_most_likely(&discrete, threshold, k, out);
-		free_owned(&discrete);
+		pdist_free_arrays(&discrete);
 		return;
 	}
 
