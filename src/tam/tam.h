@@ -42,6 +42,7 @@ extern void ttpdb_commit_init_shmem(void);
 extern void ttpdb_commit_register_callbacks(void);
 extern void ttpdb_note_write(void);
 extern void ttpdb_commit_barrier(TimestampTz as_of);
+extern void ttpdb_preload_commit_times(int64 era);
 extern Snapshot ttpdb_latest_snapshot(void);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
 extern int64 ttpdb_current_era(void);
@@ -53,7 +54,7 @@ typedef struct HistoryScanData *HistoryScan;
 
 typedef struct HistoryVersion
 {
-	HeapTuple	tuple;			/* decompressed; palloc'd in the caller's context */
+	HeapTuple	tuple;			/* NULL until history_version_tuple() */
 	int64		era;			/* the era of the xids below */
 	FullTransactionId created_xid;	/* invalid if unknown */
 	FullTransactionId ended_xid;
@@ -65,6 +66,7 @@ extern void history_append_version(Relation rel, HeapTuple oldtup);
 extern void history_append_relation(Relation rel);
 extern HistoryScan history_begin_scan(Relation rel, Snapshot snapshot);
 extern bool history_next(HistoryScan scan, HistoryVersion *version);
+extern HeapTuple history_version_tuple(HistoryScan scan);
 extern void history_end_scan(HistoryScan scan);
 extern Oid	ttpdb_catalog_relid(const char *relname);
 extern void ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple);

@@ -530,6 +530,7 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 		scan->as_of = as_of_value;
 		scan->snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	}
+	ttpdb_preload_commit_times(scan->era);
 	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, pscan,
 													  flags & ~SO_TEMP_SNAPSHOT);
 	return &scan->rs_base;
@@ -579,19 +580,13 @@ asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
 		TimestampTz ended;
 
 		if (version.valid_from_known && version.valid_from > scan->as_of)
-		{
-			pfree(version.tuple);
 			continue;
-		}
 		/* an end without a stamp: the ending transaction is our own */
 		if (ttpdb_commit_time(version.era, version.ended_xid, scan->snapshot, &ended) &&
 			ended <= scan->as_of)
-		{
-			pfree(version.tuple);
 			continue;
-		}
 		/* the slot keeps its own copy */
-		ExecForceStoreHeapTuple(version.tuple, slot, true);
+		ExecForceStoreHeapTuple(history_version_tuple(scan->history), slot, true);
 		slot->tts_tableOid = RelationGetRelid(scan->rs_base.rs_rd);
 		return true;
 	}

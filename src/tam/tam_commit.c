@@ -40,8 +40,10 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -107,6 +109,10 @@ static HTAB *commit_cache = NULL;
 /* Backing store of ttpdb_latest_snapshot(). */
 static SnapshotData latest_snapshot_data = {SNAPSHOT_MVCC};
 
+/* The era whose stamps were all loaded into the cache by this backend. */
+static bool preloaded = false;
+static int64 preloaded_era = 0;
+
 /* This database's era, and the ttpdb.era table it was read from. */
 static Oid	era_relid = InvalidOid;
 static int64 era_value = 0;
@@ -116,6 +122,7 @@ static void ttpdb_commit_shmem_request(void);
 static void ttpdb_commit_shmem_startup(void);
 static void ttpdb_xact_callback(XactEvent event, void *arg);
 static void stamp_transaction(void);
+static void prepare_commit_cache(void);
 
 /*
  * ttpdb_commit_install_hooks
@@ -431,6 +438,73 @@ ttpdb_current_era(void)
 	return era_value;
 }
 
+/* Create the stamp cache, or start it over when it is full. */
+static void
+prepare_commit_cache(void)
+{
+	HASHCTL		ctl;
+
+	if (commit_cache != NULL && hash_get_num_entries(commit_cache) < COMMIT_CACHE_MAX)
+		return;
+	if (commit_cache != NULL)
+		hash_destroy(commit_cache);
+	ctl.keysize = sizeof(CommitCacheKey);
+	ctl.entrysize = sizeof(CommitCacheEntry);
+	ctl.hcxt = TopMemoryContext;
+	commit_cache = hash_create("ttpdb commit stamps", 1024, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	preloaded = false;
+}
+
+/*
+ * ttpdb_preload_commit_times
+ *		Load every stamp of the era into this backend's cache with one
+ *		sequential scan of commit_times, when they fit: a scan as of a past
+ *		time looks up the stamp of nearly every tuple and kept version, and
+ *		one pass costs far less than as many index probes.  Done once per
+ *		backend; stamps committed later are looked up one by one.
+ */
+void
+ttpdb_preload_commit_times(int64 era)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	if (preloaded && preloaded_era == era)
+		return;
+	prepare_commit_cache();
+	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	if (rel->rd_rel->reltuples > COMMIT_CACHE_MAX / 2)
+	{
+		table_close(rel, AccessShareLock);
+		return;					/* too many to keep: probe as needed */
+	}
+	/* committed stamps are facts: no MVCC snapshot, no SSI lock on the table */
+	scan = table_beginscan(rel, SnapshotSelf, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		CommitCacheKey key;
+		CommitCacheEntry *entry;
+
+		if (DatumGetInt64(heap_getattr(tup, 1, desc, &isnull)) != era)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.era = era;
+		key.fxid = DatumGetUInt64(heap_getattr(tup, 2, desc, &isnull));
+		entry = hash_search(commit_cache, &key, HASH_ENTER, NULL);
+		entry->stamp = DatumGetTimestampTz(heap_getattr(tup, 3, desc, &isnull));
+		if (hash_get_num_entries(commit_cache) >= COMMIT_CACHE_MAX)
+			break;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	preloaded = true;
+	preloaded_era = era;
+}
+
 /*
  * ttpdb_commit_time
  *		The stamp of a committed transaction of the given era, from
@@ -454,18 +528,7 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	ScanKeyData skey[2];
 	HeapTuple	tup;
 
-	if (commit_cache == NULL || hash_get_num_entries(commit_cache) >= COMMIT_CACHE_MAX)
-	{
-		HASHCTL		ctl;
-
-		if (commit_cache != NULL)
-			hash_destroy(commit_cache);
-		ctl.keysize = sizeof(CommitCacheKey);
-		ctl.entrysize = sizeof(CommitCacheEntry);
-		ctl.hcxt = TopMemoryContext;
-		commit_cache = hash_create("ttpdb commit stamps", 1024, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	prepare_commit_cache();
 
 	memset(&key, 0, sizeof(key));
 	key.era = era;

@@ -205,11 +205,12 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		TimestampTz to = 0;
 		bool		to_known = ttpdb_commit_time(version.era, version.ended_xid,
 												 snapshot, &to);
+		HeapTuple	tuple = history_version_tuple(history);
 
-		emit_version(rsinfo, out, version.tuple, version.valid_from_known,
+		emit_version(rsinfo, out, tuple, version.valid_from_known,
 					 version.valid_from, to_known, to, version.created_xid,
 					 version.ended_xid);
-		pfree(version.tuple);
+		pfree(tuple);
 	}
 	history_end_scan(history);
 

@@ -80,6 +80,7 @@ typedef struct HistoryScanData
 	Relation	history;
 	SysScanDesc scan;
 	Oid			relid;
+	HeapTuple	current;		/* the record history_next returned last */
 } HistoryScanData;
 
 /*
@@ -372,30 +373,48 @@ history_begin_scan(Relation rel, Snapshot snapshot)
 
 /*
  * history_next
- *		The next kept version, decompressed in the caller's memory context.
+ *		The next kept version's validity and transactions.  Its tuple is
+ *		decompressed only on request (history_version_tuple), so that
+ *		versions a reader skips cost no decompression.
  */
 bool
 history_next(HistoryScan scan, HistoryVersion *version)
 {
 	HeapTuple	tup = systable_getnext(scan->scan);
 	TupleDesc	desc = RelationGetDescr(scan->history);
-	Datum		values[Natts_history];
-	bool		nulls[Natts_history];
+	bool		isnull;
+	Datum		value;
 
 	if (!HeapTupleIsValid(tup))
 		return false;
-	heap_deform_tuple(tup, desc, values, nulls);
-	version->era = DatumGetInt64(values[Anum_history_era - 1]);
-	version->created_xid = nulls[Anum_history_created_xid - 1] ? InvalidFullTransactionId :
-		FullTransactionIdFromU64(DatumGetUInt64(values[Anum_history_created_xid - 1]));
+	scan->current = tup;
+	version->tuple = NULL;
+	version->era = DatumGetInt64(heap_getattr(tup, Anum_history_era, desc, &isnull));
+	value = heap_getattr(tup, Anum_history_created_xid, desc, &isnull);
+	version->created_xid = isnull ? InvalidFullTransactionId :
+		FullTransactionIdFromU64(DatumGetUInt64(value));
 	version->ended_xid =
-		FullTransactionIdFromU64(DatumGetUInt64(values[Anum_history_ended_xid - 1]));
-	version->valid_from_known = !nulls[Anum_history_valid_from - 1];
-	version->valid_from = version->valid_from_known ?
-		DatumGetTimestampTz(values[Anum_history_valid_from - 1]) : 0;
-	version->tuple = decompress_tuple(DatumGetByteaPP(values[Anum_history_data - 1]),
-									  scan->relid);
+		FullTransactionIdFromU64(DatumGetUInt64(heap_getattr(tup, Anum_history_ended_xid,
+															 desc, &isnull)));
+	value = heap_getattr(tup, Anum_history_valid_from, desc, &isnull);
+	version->valid_from_known = !isnull;
+	version->valid_from = isnull ? 0 : DatumGetTimestampTz(value);
 	return true;
+}
+
+/*
+ * history_version_tuple
+ *		Decompress the version history_next returned last, in the caller's
+ *		memory context.
+ */
+HeapTuple
+history_version_tuple(HistoryScan scan)
+{
+	bool		isnull;
+	Datum		data = heap_getattr(scan->current, Anum_history_data,
+									RelationGetDescr(scan->history), &isnull);
+
+	return decompress_tuple(DatumGetByteaPP(data), scan->relid);
 }
 
 void
