@@ -1,0 +1,414 @@
+#!/usr/bin/env bash
+# test/bench/tam_bench.sh: the ttpdb table access method against a plain heap
+# and against the periods extension's system versioning, in one run on one
+# cluster.
+#
+#   bash test/bench/tam_bench.sh            (as root, from the repository)
+#
+# Builds and installs ttpdb, installs postgresql-15-periods, starts a
+# throwaway cluster and creates three tables of ROWS rows (default 100,000)
+# with the same columns as pgbench_accounts (id int primary key, balance
+# int, filler text):
+#
+#   heap_t      a plain heap table
+#   periods_t   a heap table with periods.add_system_time_period() and
+#               periods.add_system_versioning() (history in periods_t_history,
+#               time travel through periods_t__as_of(timestamptz))
+#   ttpdb_t     CREATE TABLE ... USING ttpdb
+#
+# Then it measures:
+#   1. TPS of pgbench running the same single-row UPDATE on each table,
+#      CLIENTS clients (default 2), DURATION seconds each (default 30), in
+#      ROUNDS rounds (default 2) of heap, periods, ttpdb in that order; the
+#      median and best run of each table count (targets: ttpdb >= 0.8x heap,
+#      ttpdb >= 1.5x periods), with the WAL each UPDATE wrote;
+#   2. bytes of history per superseded version (target: ttpdb <= 0.5x
+#      periods, both counted with pg_total_relation_size, indexes included);
+#   3. a full-table AS OF scan at an instant between the rounds, through
+#      ttpdb.as_of(NULL::ttpdb_t, ts), through SET ttpdb.as_of, and through
+#      periods_t__as_of(ts), checked to return ROWS rows and the balances of
+#      that instant (target: ttpdb faster than periods);
+#   4. a scan of the present state of heap_t and ttpdb_t, just loaded and
+#      frozen, and again after the workload (target: ttpdb >= 0.95x heap).
+# Scan times are the median of RUNS runs (default 5, after one warm-up), each
+# in a new session, from EXPLAIN (ANALYZE, TIMING OFF); parallel query is
+# off.  Before measuring anything it waits (up to MAX_WAIT seconds, default 1200)
+# for the 1-minute load average to drop below MAX_LOAD (default 1.0); set
+# MAX_WAIT=0 not to wait.  Other settings:
+#   FILLER=blank    84 spaces, as pgbench_accounts has (default);
+#   FILLER=random   84 hexadecimal digits, which LZ4 cannot shrink;
+#   SYNC_COMMIT=on  synchronous_commit for the whole run (default on);
+#   KEYS=disjoint   each client updates its own share of the ids, picked at
+#                   random (default): \set id :client_id * 50000 + random(1, 50000);
+#   KEYS=shared     every client picks among all ids: \set id random(1, 100000).
+#                   Then two clients sometimes update one row at once, and
+#                   periods (which stamps versions with transaction start
+#                   times) fails the later-started one with "invalid row
+#                   version" (SQLSTATE 2201H), which pgbench cannot retry:
+#                   the run stops.
+# It prints a markdown table.
+
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/scripts/lib.sh"
+
+ROWS=${ROWS:-100000}
+DURATION=${DURATION:-30}
+ROUNDS=${ROUNDS:-2}
+RUNS=${RUNS:-5}
+CLIENTS=${CLIENTS:-2}
+FILLER=${FILLER:-blank}
+SYNC_COMMIT=${SYNC_COMMIT:-on}
+KEYS=${KEYS:-disjoint}
+MAX_LOAD=${MAX_LOAD:-1.0}
+MAX_WAIT=${MAX_WAIT:-1200}
+TABLES="heap_t periods_t ttpdb_t"
+
+case $FILLER in
+	blank) filler_sql="repeat(' ', 84)" ;;
+	random) filler_sql="substr(md5(i::text) || md5((-i)::text) || md5((i * 7)::text), 1, 84)" ;;
+	*) ttpdb_die "FILLER must be blank or random, not $FILLER" ;;
+esac
+
+[ "$(id -u)" = 0 ] || ttpdb_die "run as root (installs packages, runs a server as postgres)"
+# shellcheck disable=SC2086
+ttpdb_install_packages $TTPDB_PACKAGES "postgresql-$PG_MAJOR-periods" python3
+ttpdb_build_install "$here" "$(mktemp /tmp/ttpdb-bench-build.XXXXXX.log)"
+
+dir=$(mktemp -d /tmp/ttpdb-tam-bench.XXXXXX)
+chmod 0755 "$dir"
+port=$((50000 + RANDOM % 10000))
+trap 'ttpdb_stop_cluster "$dir/cluster"; rm -rf "$dir"' EXIT
+ttpdb_start_cluster "$dir/cluster" "$port" <<EOF
+shared_buffers = '1GB'
+max_parallel_workers_per_gather = 0
+jit = off
+synchronous_commit = $SYNC_COMMIT
+max_wal_size = '8GB'
+checkpoint_timeout = '1h'
+EOF
+
+q()
+{
+	runuser -u postgres -- "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 \
+		-h "$dir/cluster" -p "$port" -d postgres "$@"
+}
+
+# Execution time in ms of the last statement of "$1", which must be an
+# EXPLAIN (ANALYZE) of it; a new session each time.
+explain_ms()
+{
+	q -c "$1" | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p'
+}
+
+median()
+{
+	sort -g | awk '{a[NR] = $1} END {
+		if (NR == 0) print "nan";
+		else if (NR % 2) print a[(NR + 1) / 2];
+		else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# Median times in ms (one line each) of the given statements over RUNS
+# rounds, the statements interleaved within each round so that a change of
+# load on the machine falls on all of them; one warm-up round first.
+measure()
+{
+	local n=$# i r
+	local -a stmts=("$@")
+	local -a times
+	for ((i = 0; i < n; i++)); do
+		explain_ms "${stmts[i]}" >/dev/null
+		times[i]=""
+	done
+	for ((r = 0; r < RUNS; r++)); do
+		for ((i = 0; i < n; i++)); do
+			times[i]+="$(explain_ms "${stmts[i]}") "
+		done
+	done
+	for ((i = 0; i < n; i++)); do
+		printf '%s\n' ${times[i]} | median
+	done
+}
+
+# Median time in ms of RUNS executions in one session, after one warm-up in
+# the same session: what a session that reads the past repeatedly sees.
+measure_one_session()
+{
+	local stmt=$1 script="" r
+	for ((r = 0; r <= RUNS; r++)); do
+		script+="$stmt;"$'\n'
+	done
+	q <<<"$script" | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' | tail -n +2 | median
+}
+
+loadavg()
+{
+	cut -d' ' -f1 /proc/loadavg
+}
+
+# Wait for the machine to be quiet, polling every 30 s up to MAX_WAIT s.
+wait_for_quiet()
+{
+	local waited=0
+	while awk -v l="$(loadavg)" -v m="$MAX_LOAD" 'BEGIN {exit !(l >= m)}'; do
+		if ((waited >= MAX_WAIT)); then
+			ttpdb_log "load average still $(loadavg) after ${waited}s: measuring anyway"
+			echo "not below $MAX_LOAD after ${waited}s; measured anyway"
+			return
+		fi
+		ttpdb_log "load average $(loadavg) >= $MAX_LOAD, waiting ($waited s so far)"
+		sleep 30
+		waited=$((waited + 30))
+	done
+	echo "below $MAX_LOAD (waited ${waited}s)"
+}
+
+# Results, one key=value a line, for the report at the end.
+results="$dir/results"
+: >"$results"
+put()
+{
+	printf '%s=%s\n' "$1" "$2" >>"$results"
+}
+
+ttpdb_log "loading $ROWS rows into each of $TABLES"
+q >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION ttpdb;
+CREATE EXTENSION periods CASCADE;
+CREATE TABLE heap_t (id int PRIMARY KEY, balance int NOT NULL, filler text) USING heap;
+CREATE TABLE periods_t (id int PRIMARY KEY, balance int NOT NULL, filler text) USING heap;
+SELECT periods.add_system_time_period('periods_t', 'row_start', 'row_end');
+SELECT periods.add_system_versioning('periods_t');
+CREATE TABLE ttpdb_t (id int PRIMARY KEY, balance int NOT NULL, filler text) USING ttpdb;
+INSERT INTO heap_t SELECT i, 0, $filler_sql FROM generate_series(1, $ROWS) i;
+INSERT INTO periods_t (id, balance, filler) SELECT i, 0, $filler_sql FROM generate_series(1, $ROWS) i;
+INSERT INTO ttpdb_t SELECT i, 0, $filler_sql FROM generate_series(1, $ROWS) i;
+VACUUM (FREEZE, ANALYZE) heap_t, periods_t, ttpdb_t;
+CHECKPOINT;
+SQL
+[ "$(q -c "SELECT to_regclass('periods_t_history') IS NOT NULL AND
+	to_regprocedure('periods_t__as_of(timestamptz)') IS NOT NULL")" = t ] ||
+	ttpdb_die "periods did not create periods_t_history and periods_t__as_of()"
+
+put quiet "$(wait_for_quiet)"
+put load_before "$(loadavg)"
+
+X="EXPLAIN (ANALYZE, TIMING OFF)"
+ttpdb_log "present-state scans of the fresh tables"
+mapfile -t fresh < <(measure \
+	"$X SELECT count(*), sum(balance) FROM heap_t" \
+	"$X SELECT count(*), sum(balance) FROM ttpdb_t")
+put fresh_heap_ms "${fresh[0]}"
+put fresh_ttpdb_ms "${fresh[1]}"
+
+case $KEYS in
+	disjoint) set_id="\\set id :client_id * $((ROWS / CLIENTS)) + random(1, $((ROWS / CLIENTS)))" ;;
+	shared) set_id="\\set id random(1, $ROWS)" ;;
+	*) ttpdb_die "KEYS must be disjoint or shared, not $KEYS" ;;
+esac
+for t in $TABLES; do
+	printf '%s\nUPDATE %s SET balance = balance + 1 WHERE id = :id;\n' \
+		"$set_id" "$t" >"$dir/update_$t.sql"
+done
+chmod 0644 "$dir"/update_*.sql
+
+mid=$(((ROUNDS + 1) / 2))
+declare -A done_by_mid=([heap_t]=0 [periods_t]=0 [ttpdb_t]=0)
+declare -A done_total=([heap_t]=0 [periods_t]=0 [ttpdb_t]=0)
+for ((round = 1; round <= ROUNDS; round++)); do
+	for t in $TABLES; do
+		q -c "VACUUM $t" -c "CHECKPOINT"
+		ttpdb_log "round $round: pgbench on $t for ${DURATION}s"
+		lsn=$(q -c "SELECT pg_current_wal_lsn()")
+		out=$(runuser -u postgres -- "$PG_BINDIR/pgbench" -n -c "$CLIENTS" -j "$CLIENTS" \
+			-T "$DURATION" -f "$dir/update_$t.sql" -h "$dir/cluster" -p "$port" postgres 2>&1) ||
+			{
+				printf '%s\n' "$out" >&2
+				grep -q 'invalid row version' <<<"$out" &&
+					ttpdb_log "periods refuses to update a row that a transaction which" \
+						"started later has changed; KEYS=disjoint avoids such conflicts"
+				ttpdb_die "pgbench failed on $t"
+			}
+		tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
+		n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+		failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+		[ -n "$tps" ] && [ -n "$n" ] || { printf '%s\n' "$out" >&2; ttpdb_die "no tps from pgbench"; }
+		[ "${failed:-0}" = 0 ] || ttpdb_die "pgbench on $t: $failed failed transactions"
+		put "tps_${t}_$round" "$tps"
+		put "wal_${t}_$round" "$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn') / $n")"
+		put "load_${t}_$round" "$(loadavg)"
+		done_total[$t]=$((done_total[$t] + n))
+		((round <= mid)) && done_by_mid[$t]=$((done_by_mid[$t] + n))
+	done
+	if ((round == mid)); then
+		# the instant to read as of: every table has the first rounds'
+		# updates before it and the later rounds' after it
+		ts=$(q -c "SELECT clock_timestamp()")
+		sleep 1
+	fi
+done
+put load_after "$(loadavg)"
+put as_of "$ts"
+
+ttpdb_log "checking the balances, vacuuming"
+for t in $TABLES; do
+	put "present_$t" "$(q -c "SELECT count(*) || ' rows, sum ' || sum(balance) FROM $t")"
+	put "expect_present_$t" "$ROWS rows, sum ${done_total[$t]}"
+done
+put expect_versions "${done_total[ttpdb_t]}"
+put expect_p_versions "${done_total[periods_t]}"
+for t in periods_t ttpdb_t; do
+	put "expect_asof_$t" "$ROWS rows, sum ${done_by_mid[$t]}"
+done
+q -c "VACUUM (ANALYZE) heap_t, periods_t, periods_t_history, ttpdb_t, ttpdb.history, ttpdb.commit_times" \
+	-c "CHECKPOINT"
+
+ttpdb_log "history bytes per version"
+put ttpdb_stats "$(q -F ' ' -c "SELECT versions, stored_bytes, raw_bytes FROM ttpdb.history_stats
+	WHERE table_name = 'ttpdb_t'::regclass")"
+put ttpdb_sizes "$(q -F ' ' -c "SELECT pg_relation_size('ttpdb.history'),
+	pg_total_relation_size('ttpdb.history'), pg_total_relation_size('ttpdb.commit_times'),
+	(SELECT count(*) FROM ttpdb.commit_times)")"
+put periods_stats "$(q -F ' ' -c "SELECT count(*), coalesce(sum(pg_column_size(h.*)), 0),
+	pg_relation_size('periods_t_history'), pg_total_relation_size('periods_t_history')
+	FROM periods_t_history h")"
+put table_sizes "$(q -F ' ' -c "SELECT pg_relation_size('heap_t'), pg_relation_size('periods_t'),
+	pg_relation_size('ttpdb_t')")"
+
+ttpdb_log "AS OF scans at $ts"
+asof_fn="SELECT count(*), sum(balance) FROM ttpdb.as_of(NULL::ttpdb_t, '$ts')"
+asof_set="SET ttpdb.as_of = '$ts'; SELECT count(*), sum(balance) FROM ttpdb_t"
+asof_periods="SELECT count(*), sum(balance) FROM periods_t__as_of('$ts')"
+put got_asof_fn "$(q -c "$asof_fn" | sed 's/|/ rows, sum /')"
+put got_asof_set "$(q -c "$asof_set" | sed 's/|/ rows, sum /')"
+put got_asof_periods "$(q -c "$asof_periods" | sed 's/|/ rows, sum /')"
+mapfile -t asof < <(measure \
+	"$X $asof_fn" \
+	"SET ttpdb.as_of = '$ts'; $X SELECT count(*), sum(balance) FROM ttpdb_t" \
+	"$X $asof_periods")
+put asof_fn_ms "${asof[0]}"
+put asof_set_ms "${asof[1]}"
+put asof_periods_ms "${asof[2]}"
+put asof_set_warm_ms "$(measure_one_session \
+	"SET ttpdb.as_of = '$ts'; $X SELECT count(*), sum(balance) FROM ttpdb_t")"
+
+ttpdb_log "present-state scans after the workload"
+mapfile -t after < <(measure \
+	"$X SELECT count(*), sum(balance) FROM heap_t" \
+	"$X SELECT count(*), sum(balance) FROM ttpdb_t")
+put after_heap_ms "${after[0]}"
+put after_ttpdb_ms "${after[1]}"
+put load_end "$(loadavg)"
+
+python3 - "$results" "$ROWS" "$DURATION" "$ROUNDS" "$RUNS" "$CLIENTS" "$FILLER" \
+	"$SYNC_COMMIT" "$("$PG_BINDIR/postgres" --version)" <<'PY'
+import statistics, sys
+
+path, rows, duration, rounds, runs, clients, filler, sync, version = sys.argv[1:]
+rows, rounds = int(rows), int(rounds)
+r = {}
+with open(path) as f:
+    for line in f:
+        k, _, v = line.rstrip("\n").partition("=")
+        r[k] = v
+
+def num(k):
+    return float(r[k])
+
+tables = ["heap_t", "periods_t", "ttpdb_t"]
+tps = {t: [num(f"tps_{t}_{i}") for i in range(1, rounds + 1)] for t in tables}
+med = {t: statistics.median(v) for t, v in tps.items()}
+best = {t: max(v) for t, v in tps.items()}
+
+versions, stored, raw = map(int, r["ttpdb_stats"].split()) if r["ttpdb_stats"] else (0, 0, 0)
+h_heap, h_total, ct_total, ct_rows = map(int, r["ttpdb_sizes"].split())
+p_versions, p_data, p_heap, p_total = map(int, r["periods_stats"].split())
+size_heap, size_periods, size_ttpdb = map(int, r["table_sizes"].split())
+
+def per(a, b):
+    return a / b if b else float("nan")
+
+t_stored = per(stored, versions)
+t_total = per(h_total, versions)
+t_with_ct = per(h_total + ct_total, versions)
+p_row = per(p_data, p_versions)
+p_tot = per(p_total, p_versions)
+
+fresh_h, fresh_t = num("fresh_heap_ms"), num("fresh_ttpdb_ms")
+after_h, after_t = num("after_heap_ms"), num("after_ttpdb_ms")
+a_fn, a_set, a_per, a_warm = (num("asof_fn_ms"), num("asof_set_ms"),
+                              num("asof_periods_ms"), num("asof_set_warm_ms"))
+
+def met(ok):
+    return "**met**" if ok else "**missed**"
+
+def check(got, want):
+    return "ok" if r[got] == r[want] else f"MISMATCH: {r[got]}, expected {r[want]}"
+
+print(f"ttpdb table access method benchmark: {version}, {rows:,} rows a table, "
+      f"filler {filler}, synchronous_commit = {sync}, shared_buffers = 1GB")
+print(f"pgbench -n -c {clients} -j {clients} -T {duration}, {rounds} rounds "
+      f"(heap, periods, ttpdb in turn); scans: median of {runs} runs, one core")
+print(f"load average (1 min): {r['quiet']}; {r['load_before']} before measuring, "
+      f"{r['load_after']} after the workload, {r['load_end']} at the end")
+print()
+print("| measure | heap | periods | ttpdb | ratio | target | |")
+print("| --- | ---: | ---: | ---: | --- | --- | --- |")
+runs_txt = {t: ", ".join(f"{x:.0f}" for x in tps[t]) for t in tables}
+print(f"| UPDATE TPS, each run | {runs_txt['heap_t']} | {runs_txt['periods_t']} | "
+      f"{runs_txt['ttpdb_t']} | | | |")
+loads = {t: ", ".join(r[f"load_{t}_{i}"] for i in range(1, rounds + 1)) for t in tables}
+print(f"| load average after each run | {loads['heap_t']} | {loads['periods_t']} | "
+      f"{loads['ttpdb_t']} | | | |")
+print(f"| UPDATE TPS, median | {med['heap_t']:.0f} | {med['periods_t']:.0f} | "
+      f"{med['ttpdb_t']:.0f} | ttpdb/heap {med['ttpdb_t'] / med['heap_t']:.2f}x | >= 0.8x | "
+      f"{met(med['ttpdb_t'] >= 0.8 * med['heap_t'])} |")
+print(f"| | | | | ttpdb/periods {med['ttpdb_t'] / med['periods_t']:.2f}x | >= 1.5x | "
+      f"{met(med['ttpdb_t'] >= 1.5 * med['periods_t'])} |")
+print(f"| UPDATE TPS, best | {best['heap_t']:.0f} | {best['periods_t']:.0f} | "
+      f"{best['ttpdb_t']:.0f} | ttpdb/heap {best['ttpdb_t'] / best['heap_t']:.2f}x, "
+      f"ttpdb/periods {best['ttpdb_t'] / best['periods_t']:.2f}x | | |")
+wal = {t: statistics.median(num(f"wal_{t}_{i}") for i in range(1, rounds + 1)) for t in tables}
+print(f"| WAL bytes per UPDATE, median | {wal['heap_t']:.0f} | {wal['periods_t']:.0f} | "
+      f"{wal['ttpdb_t']:.0f} | ttpdb/heap {wal['ttpdb_t'] / wal['heap_t']:.2f}x | | |")
+print(f"| superseded versions kept | | {p_versions:,} | {versions:,} | | | |")
+print(f"| history bytes/version, table + indexes (pg_total_relation_size) | | "
+      f"{p_tot:.1f} | {t_total:.1f} | ttpdb/periods {t_total / p_tot:.2f}x | <= 0.5x | "
+      f"{met(t_total <= 0.5 * p_tot)} |")
+print(f"| history bytes/version, the version itself (periods: pg_column_size of the row; "
+      f"ttpdb: history_stats stored_bytes) | | {p_row:.1f} | {t_stored:.1f} | "
+      f"ttpdb/periods {t_stored / p_row:.2f}x | | |")
+print(f"| ttpdb history + commit_times, bytes/version | | | {t_with_ct:.1f} | "
+      f"ttpdb/periods {t_with_ct / p_tot:.2f}x | | |")
+print(f"| ttpdb LZ4: raw / stored bytes | | | | {per(raw, stored):.2f}x | | |")
+print(f"| AS OF full scan at {r['as_of']}, ms | | {a_per:.1f} | | | | |")
+print(f"| ... ttpdb.as_of(NULL::ttpdb_t, ts), ms | | | {a_fn:.1f} | "
+      f"periods/ttpdb {a_per / a_fn:.2f}x | > 1x | {met(a_fn < a_per)} |")
+print(f"| ... SET ttpdb.as_of = ts; scan ttpdb_t, ms | | | {a_set:.1f} | "
+      f"periods/ttpdb {a_per / a_set:.2f}x | > 1x | {met(a_set < a_per)} |")
+print(f"| ... SET ttpdb.as_of, repeated in one session, ms | | | {a_warm:.1f} | "
+      f"periods/ttpdb {a_per / a_warm:.2f}x | | |")
+print(f"| present-state scan, fresh tables, ms | {fresh_h:.1f} | | {fresh_t:.1f} | "
+      f"heap/ttpdb time {fresh_h / fresh_t:.2f}x | >= 0.95x | {met(fresh_h >= 0.95 * fresh_t)} |")
+print(f"| present-state scan after the workload (vacuumed), ms | {after_h:.1f} | | "
+      f"{after_t:.1f} | heap/ttpdb time {after_h / after_t:.2f}x | | |")
+print(f"| table size after the workload, MB | {size_heap / 2**20:.1f} | "
+      f"{size_periods / 2**20:.1f} | {size_ttpdb / 2**20:.1f} | | | |")
+print()
+print(f"checks: AS OF ttpdb.as_of() {check('got_asof_fn', 'expect_asof_ttpdb_t')}; "
+      f"SET ttpdb.as_of {check('got_asof_set', 'expect_asof_ttpdb_t')}; "
+      f"periods_t__as_of() {check('got_asof_periods', 'expect_asof_periods_t')}; "
+      f"present heap_t {check('present_heap_t', 'expect_present_heap_t')}, "
+      f"periods_t {check('present_periods_t', 'expect_present_periods_t')}, "
+      f"ttpdb_t {check('present_ttpdb_t', 'expect_present_ttpdb_t')}; "
+      f"ttpdb.history versions = ttpdb_t updates: "
+      f"{'ok' if versions == int(r['expect_versions']) else 'MISMATCH: %d, expected %s' % (versions, r['expect_versions'])}; "
+      f"periods_t_history rows = periods_t updates: "
+      f"{'ok' if p_versions == int(r['expect_p_versions']) else 'MISMATCH: %d, expected %s' % (p_versions, r['expect_p_versions'])}")
+PY
+printf '\npgbench -n -c %s -j %s -T %s -f script, the script (for ttpdb_t; the others name their table):\n\n' \
+	"$CLIENTS" "$CLIENTS" "$DURATION"
+sed 's/^/    /' "$dir/update_ttpdb_t.sql"
