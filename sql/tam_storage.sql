@@ -100,12 +100,24 @@ SELECT left(body, 12), length(body) FROM ttpdb.history(NULL::document) h, LATERA
 ORDER BY length(body);
 SELECT stored_bytes < raw_bytes AS compressed FROM ttpdb.history_stats WHERE table_name = 'document'::regclass;
 
--- Changing the access method: history starts when ttpdb does.
+-- A rewrite by ALTER TABLE keeps the rows it writes again: reading before
+-- it still finds them.
+CREATE TABLE stamped (id int PRIMARY KEY, v int) USING ttpdb;
+INSERT INTO stamped VALUES (1, 1), (2, 2);
+SELECT max(committed_at) AS t_stamped FROM ttpdb.commit_times \gset
+ALTER TABLE stamped ADD COLUMN added_at timestamptz DEFAULT clock_timestamp();
+SELECT id, v FROM ttpdb.as_of(NULL::stamped, :'t_stamped') ORDER BY id;
+DROP TABLE stamped;
+
+-- Changing the access method: rows from before are valid since before
+-- tracking began, and the history goes on from the change.
 CREATE TABLE legacy (id int, v text) USING heap;
 INSERT INTO legacy VALUES (1, 'old');
+SELECT max(committed_at) AS t_before_conversion FROM ttpdb.commit_times \gset
 ALTER TABLE legacy SET ACCESS METHOD ttpdb;
 SELECT max(committed_at) AS t5 FROM ttpdb.commit_times \gset
 UPDATE legacy SET v = 'new';
+SELECT * FROM ttpdb.as_of(NULL::legacy, :'t_before_conversion');
 SELECT * FROM ttpdb.as_of(NULL::legacy, :'t5');
 SELECT * FROM legacy;
 ALTER TABLE legacy SET ACCESS METHOD heap;
@@ -142,6 +154,11 @@ CREATE UNLOGGED TABLE cache_t (id int) USING ttpdb;
 INSERT INTO cache_t VALUES (1);
 DELETE FROM cache_t;
 SELECT count(*) FROM ttpdb.history_stats WHERE table_name IN ('scratch'::regclass, 'cache_t'::regclass);
+-- so reading their past is refused rather than answered wrongly
+SET ttpdb.as_of = :'t1';
+SELECT * FROM scratch;
+SELECT * FROM cache_t;
+RESET ttpdb.as_of;
 
 DROP FUNCTION answers_unchanged();
 DROP TABLE reading, document, legacy, metric, metric_eu, scratch, cache_t;

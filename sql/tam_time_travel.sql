@@ -158,6 +158,35 @@ BEGIN;
 INSERT INTO account VALUES (20, 'twophase', 1);
 PREPARE TRANSACTION 'ttpdb_2pc';
 
+-- Reading the past inside a transaction that has written: each version
+-- once (the heap still holds what this transaction replaced).
+CREATE TABLE ledger (id int PRIMARY KEY, v int) USING ttpdb;
+INSERT INTO ledger VALUES (1, 1), (2, 2);
+SELECT max(committed_at) AS t_ledger FROM ttpdb.commit_times \gset
+BEGIN;
+UPDATE ledger SET v = 10 WHERE id = 1;
+SET LOCAL ttpdb.as_of = :'t_ledger';
+SELECT * FROM ledger ORDER BY id;
+COMMIT;
+
+-- DDL reads the present while ttpdb.as_of is set: a constraint is checked
+-- against today's rows, an index built from them, and ttpdb.history()
+-- still lists the present as present.
+INSERT INTO ledger VALUES (3, -5);
+SET ttpdb.as_of = :'t_ledger';
+ALTER TABLE ledger ADD CONSTRAINT positive CHECK (v > 0);
+CREATE INDEX ledger_v ON ledger (v);
+SELECT count(*) AS present_rows FROM ttpdb.history(NULL::ledger) WHERE valid_to IS NULL;
+SELECT * FROM ledger ORDER BY id;
+RESET ttpdb.as_of;
+SELECT count(*) FROM ledger WHERE v > 0;
+
+-- A dropped table's history goes with it.
+SELECT count(*) > 0 AS has_history FROM ttpdb.history_stats WHERE table_name = 'ledger'::regclass;
+SELECT 'ledger'::regclass::oid AS ledger_oid \gset
+DROP TABLE ledger;
+SELECT count(*) AS left_behind FROM ttpdb.history_stats WHERE table_name::oid = :ledger_oid;
+
 DROP VIEW rich;
 DROP TABLE account, branch_office, plain_heap;
 REVOKE USAGE ON SCHEMA ttpdb FROM ttpdb_reader;

@@ -726,32 +726,66 @@ COMMENT ON VIEW ttpdb.history_stats IS
 	'Per ttpdb table: kept versions, their stored and uncompressed bytes, and the compression ratio';
 GRANT SELECT ON ttpdb.history_stats TO PUBLIC;
 
--- Kept versions are stored as the tuples they were, so a rewrite that
--- changes a column's type would leave them in the old type's bytes,
--- unreadable (or worse) under the new one.  Refuse it while a ttpdb table
--- has kept versions.  (ADD/DROP COLUMN and SET ACCESS METHOD are fine.)
+-- ALTER TABLE rewrites write every row again, as new versions.  So a
+-- rewrite of a ttpdb table first keeps its present rows, ended by the ALTER
+-- (a heap table being converted to ttpdb too: its rows are then valid since
+-- before tracking began).  Except a column type change: kept versions are
+-- stored as the tuples they were, and would be unreadable under the new
+-- type, so it is refused while the table has kept versions (and, without
+-- any, the rows are valid from the change on).
+CREATE FUNCTION ttpdb.keep_rows_before_rewrite(tbl regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'ttpdb_keep_rows_before_rewrite' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.keep_rows_before_rewrite(regclass) IS
+	'Called by the table_rewrite event trigger: keeps a table''s rows before ALTER TABLE rewrites it';
+REVOKE ALL ON FUNCTION ttpdb.keep_rows_before_rewrite(regclass) FROM PUBLIC;
+
 CREATE FUNCTION ttpdb.guard_table_rewrite() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	rel oid := pg_event_trigger_table_rewrite_oid();
+	reason int := pg_event_trigger_table_rewrite_reason();
+	am name := (SELECT a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = rel);
 BEGIN
-	IF (pg_event_trigger_table_rewrite_reason() & 4) <> 0	-- AT_REWRITE_COLUMN_REWRITE
-	   AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_am a ON a.oid = c.relam
-				   WHERE c.oid = rel AND a.amname = 'ttpdb')
-	   AND EXISTS (SELECT 1 FROM ttpdb.history h WHERE h.relid = rel) THEN
-		RAISE EXCEPTION 'cannot change the type of a column of ttpdb table % while it has kept versions',
-			rel::regclass
-			USING ERRCODE = 'feature_not_supported',
-				  DETAIL = 'Kept versions are stored with the old type and could not be read under the new one.',
-				  HINT = 'Add a column of the new type and copy the values into it, or drop the history first with ttpdb.prune_history().';
+	IF (reason & 4) <> 0 THEN		-- AT_REWRITE_COLUMN_REWRITE
+		IF am = 'ttpdb' AND EXISTS (SELECT 1 FROM ttpdb.history h WHERE h.relid = rel) THEN
+			RAISE EXCEPTION 'cannot change the type of a column of ttpdb table % while it has kept versions',
+				rel::regclass
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'Kept versions are stored with the old type and could not be read under the new one.',
+					  HINT = 'Add a column of the new type and copy the values into it, or drop the history first with ttpdb.prune_history().';
+		END IF;
+	ELSIF am = 'ttpdb' OR (reason & 8) <> 0 THEN	-- AT_REWRITE_ACCESS_METHOD
+		PERFORM ttpdb.keep_rows_before_rewrite(rel);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION ttpdb.guard_table_rewrite() IS
-	'Event trigger: refuses column type changes that would make a ttpdb table''s kept versions unreadable';
+	'Event trigger: keeps a ttpdb table''s rows before a rewrite, and refuses column type changes that would make kept versions unreadable';
 CREATE EVENT TRIGGER ttpdb_guard_table_rewrite ON table_rewrite
 	EXECUTE FUNCTION ttpdb.guard_table_rewrite();
 COMMENT ON EVENT TRIGGER ttpdb_guard_table_rewrite IS
-	'Refuses column type changes of ttpdb tables that have kept versions';
+	'Keeps the rows of ttpdb tables before rewrites, refuses column type changes of tables with kept versions';
+
+-- A dropped table's kept versions go with it (its OID may be reused by an
+-- unrelated table, which must not read them).
+CREATE FUNCTION ttpdb.forget_dropped_tables() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF to_regclass('ttpdb.history') IS NULL THEN
+		RETURN;				-- the extension itself is being dropped
+	END IF;
+	DELETE FROM ttpdb.history h
+	USING pg_event_trigger_dropped_objects() d
+	WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND h.relid = d.objid;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.forget_dropped_tables() IS
+	'Event trigger: deletes the kept versions of dropped tables';
+CREATE EVENT TRIGGER ttpdb_forget_dropped_tables ON sql_drop
+	EXECUTE FUNCTION ttpdb.forget_dropped_tables();
+COMMENT ON EVENT TRIGGER ttpdb_forget_dropped_tables IS
+	'Deletes the kept versions of dropped tables';

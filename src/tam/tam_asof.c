@@ -39,11 +39,16 @@
 #include "access/multixact.h"
 #include "access/relscan.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "executor/executor.h"
+#include "catalog/namespace.h"
+#include "tcop/utility.h"
+#include "utils/lsyscache.h"
 #include "optimizer/plancat.h"
 #include "port/atomics.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "utils/memutils.h"
 #include "parser/parsetree.h"
 #include "storage/bufmgr.h"
@@ -74,7 +79,8 @@ typedef struct AsOfScanDescData
 /*
  * The part of a parallel scan's shared state that follows the heap's.  For
  * a scan as of a past time it carries the leader's snapshot, serialized
- * after it.
+ * after it (room for the largest possible one is reserved, since the
+ * snapshot is taken only at initialization, after the barrier).
  */
 typedef struct AsOfParallelData
 {
@@ -83,20 +89,6 @@ typedef struct AsOfParallelData
 	TimestampTz as_of_time;
 	Size		snapshot_size;	/* serialized snapshot that follows */
 } AsOfParallelData;
-
-/*
- * Snapshots taken while sizing parallel scans, waiting to be placed into
- * their shared state: ExecParallelEstimate sizes every scan of a plan
- * before ExecParallelInitializeDSM initializes them, in the same order.
- */
-typedef struct PendingSnapshot
-{
-	Size		size;
-	char	   *data;
-} PendingSnapshot;
-
-static List *pending_snapshots = NIL;	/* in TopTransactionContext */
-static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
 
 /* What visibility needs from a tuple header, copied under the buffer lock. */
 typedef struct VersionXids
@@ -116,12 +108,17 @@ static TimestampTz as_of_value = 0;
 
 static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
 static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
 static bool check_as_of(char **newval, void **extra, GucSource source);
 static void assign_as_of(const char *newval, void *extra);
 static void asof_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 								   bool inhparent, RelOptInfo *rel);
 static void asof_executor_start(QueryDesc *queryDesc, int eflags);
+static void asof_process_utility(PlannedStmt *pstmt, const char *queryString,
+								 bool readOnlyTree, ProcessUtilityContext context,
+								 ParamListInfo params, QueryEnvironment *queryEnv,
+								 DestReceiver *dest, QueryCompletion *qc);
 
 /*
  * ttpdb_asof_init
@@ -144,6 +141,8 @@ ttpdb_asof_init(void)
 	get_relation_info_hook = asof_get_relation_info;
 	prev_executor_start_hook = ExecutorStart_hook;
 	ExecutorStart_hook = asof_executor_start;
+	prev_process_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = asof_process_utility;
 }
 
 /*
@@ -208,13 +207,15 @@ static void
 assign_as_of(const char *newval, void *extra)
 {
 	bool		was_set = as_of_set;
-	TimestampTz was = as_of_value;
 
 	as_of_set = (extra != NULL);
 	as_of_value = as_of_set ? *((TimestampTz *) extra) : 0;
 
-	/* Plans made under the other setting may use indexes of ttpdb tables. */
-	if (was_set != as_of_set || was != as_of_value)
+	/*
+	 * Plans made while it was off may use indexes of ttpdb tables, and plans
+	 * made while it was on use none; the instant itself shapes no plan.
+	 */
+	if (was_set != as_of_set)
 		ResetPlanCache();
 }
 
@@ -289,6 +290,86 @@ asof_executor_start(QueryDesc *queryDesc, int eflags)
 		prev_executor_start_hook(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/*
+ * Utility statements that run queries the user wrote keep reading the past;
+ * every other one (DDL and maintenance) reads the present, whose internal
+ * scans (constraint validation, index builds, rewrites) must see today's
+ * rows: such a statement runs with ttpdb.as_of cleared.
+ */
+static bool
+utility_reads_past(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+		case T_TransactionStmt:
+		case T_ExplainStmt:
+		case T_PrepareStmt:
+		case T_ExecuteStmt:
+		case T_DeallocateStmt:
+		case T_DeclareCursorStmt:
+		case T_FetchStmt:
+		case T_ClosePortalStmt:
+		case T_CopyStmt:
+		case T_DoStmt:
+		case T_CallStmt:
+		case T_DiscardStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static void
+asof_process_utility(PlannedStmt *pstmt, const char *queryString,
+					 bool readOnlyTree, ProcessUtilityContext context,
+					 ParamListInfo params, QueryEnvironment *queryEnv,
+					 DestReceiver *dest, QueryCompletion *qc)
+{
+	int			nest = -1;
+
+	/* TRUNCATE is a write: refused for ttpdb tables, like the others */
+	if (as_of_set && IsA(pstmt->utilityStmt, TruncateStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((TruncateStmt *) pstmt->utilityStmt)->relations)
+		{
+			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+			Relation	relation = OidIsValid(relid) ? RelationIdGetRelation(relid) : NULL;
+
+			if (relation != NULL)
+			{
+				bool		is_ttpdb = ttpdb_is_ttpdb_relation(relation);
+
+				RelationClose(relation);
+				if (is_ttpdb)
+					ereport(ERROR,
+							(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+							 errmsg("cannot modify ttpdb table \"%s\" while ttpdb.as_of is set",
+									get_rel_name(relid)),
+							 errhint("RESET ttpdb.as_of to write to the present.")));
+			}
+		}
+	}
+	if (as_of_set && !utility_reads_past(pstmt->utilityStmt))
+	{
+		/* restored below, or by transaction abort on error */
+		nest = NewGUCNestLevel();
+		(void) set_config_option("ttpdb.as_of", "", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	if (prev_process_utility_hook)
+		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
+								  params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
 }
 
 /*
@@ -409,11 +490,22 @@ prepare_as_of_read(Relation rel)
 	ttpdb_commit_barrier(as_of_value);
 }
 
+/* Room for the largest snapshot this server can take. */
+static Size
+max_snapshot_space(void)
+{
+	SnapshotData empty = {SNAPSHOT_MVCC};
+
+	return add_size(EstimateSnapshotSpace(&empty),
+					mul_size(add_size(GetMaxSnapshotXidCount(),
+									  GetMaxSnapshotSubxidCount()),
+							 sizeof(TransactionId)));
+}
+
 /*
  * ttpdb_parallelscan_estimate
- *		The heap's shared state, then ours; when reading the past, the
- *		leader takes the snapshot every participant will use now, because
- *		its size is part of the estimate.
+ *		The heap's shared state, then ours, with room for the snapshot the
+ *		leader will take when reading the past.
  */
 Size
 ttpdb_parallelscan_estimate(Relation rel)
@@ -422,32 +514,16 @@ ttpdb_parallelscan_estimate(Relation rel)
 								MAXALIGN(sizeof(AsOfParallelData)));
 
 	if (as_of_set)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-		PendingSnapshot *pending = palloc(sizeof(PendingSnapshot));
-		Snapshot	snapshot;
-
-		prepare_as_of_read(rel);
-		if (pending_lxid != MyProc->lxid)
-		{
-			pending_snapshots = NIL;	/* left over from an earlier transaction */
-			pending_lxid = MyProc->lxid;
-		}
-		snapshot = ttpdb_latest_snapshot();
-		pending->size = EstimateSnapshotSpace(snapshot);
-		pending->data = palloc(pending->size);
-		SerializeSnapshot(snapshot, pending->data);
-		pending_snapshots = lappend(pending_snapshots, pending);
-		MemoryContextSwitchTo(old);
-		size = add_size(size, MAXALIGN(pending->size));
-	}
+		size = add_size(size, MAXALIGN(max_snapshot_space()));
 	return size;
 }
 
 /*
  * ttpdb_parallelscan_initialize
- *		Initialize the heap's shared state and ours; returns their size (the
- *		executor places the query's snapshot after them).
+ *		Initialize the heap's shared state and ours.  When reading the past
+ *		the leader calls the barrier and places the snapshot every
+ *		participant will read under.  Returns the size of both (the executor
+ *		places the query's own snapshot after them).
  */
 Size
 ttpdb_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
@@ -457,18 +533,20 @@ ttpdb_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
 
 	ttpdb_heap_routine()->parallelscan_initialize(rel, pscan);
 	pg_atomic_init_flag(&data->history_claimed);
-	data->as_of = as_of_set && pending_lxid == MyProc->lxid && pending_snapshots != NIL;
+	data->as_of = as_of_set;
 	data->as_of_time = as_of_value;
 	data->snapshot_size = 0;
-	if (data->as_of)
+	if (as_of_set)
 	{
-		PendingSnapshot *pending = linitial(pending_snapshots);
+		Snapshot	snapshot;
 
-		memcpy((char *) data + MAXALIGN(sizeof(AsOfParallelData)),
-			   pending->data, pending->size);
-		data->snapshot_size = pending->size;
-		pending_snapshots = list_delete_first(pending_snapshots);
-		size = add_size(size, MAXALIGN(pending->size));
+		prepare_as_of_read(rel);
+		snapshot = ttpdb_latest_snapshot();
+		data->snapshot_size = EstimateSnapshotSpace(snapshot);
+		if (data->snapshot_size > max_snapshot_space())
+			elog(ERROR, "snapshot larger than the space reserved for it");
+		SerializeSnapshot(snapshot, (char *) data + MAXALIGN(sizeof(AsOfParallelData)));
+		size = add_size(size, MAXALIGN(max_snapshot_space()));
 	}
 	return size;
 }
@@ -497,6 +575,12 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("scan keys are not supported when reading ttpdb table \"%s\" as of a past time",
 						RelationGetRelationName(rel))));
+	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot read ttpdb table \"%s\" as of a past time",
+						RelationGetRelationName(rel)),
+				 errdetail("Temporary and unlogged ttpdb tables keep no history.")));
 	if (pscan != NULL)
 	{
 		shared = asof_parallel_data(rel, pscan);
@@ -580,6 +664,10 @@ asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
 		TimestampTz ended;
 
 		if (version.valid_from_known && version.valid_from > scan->as_of)
+			continue;
+		/* a version our own open transaction ended is still in the heap */
+		if (version.era == scan->era &&
+			FullTransactionIdEquals(version.ended_xid, GetTopFullTransactionIdIfAny()))
 			continue;
 		/* an end without a stamp: the ending transaction is our own */
 		if (ttpdb_commit_time(version.era, version.ended_xid, scan->snapshot, &ended) &&

@@ -48,6 +48,7 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
@@ -58,6 +59,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/wait_event.h"
 #include "utils/xid8.h"
 
 #include "ttpdb.h"
@@ -76,8 +78,8 @@ typedef struct TtpdbCommitShared
 													 * by lock */
 } TtpdbCommitShared;
 
-/* How long a reader sleeps between looks at the in-flight stamps. */
-#define BARRIER_SLEEP_US	100
+/* How long a reader waits between looks at the in-flight stamps. */
+#define BARRIER_SLEEP_MS	1
 
 typedef struct CommitCacheKey
 {
@@ -239,8 +241,10 @@ ttpdb_commit_barrier(TimestampTz as_of)
 		LWLockRelease(commit_shared->lock);
 		if (!waiting)
 			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 BARRIER_SLEEP_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		pg_usleep(BARRIER_SLEEP_US);
 	}
 }
 

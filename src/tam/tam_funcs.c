@@ -17,6 +17,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "storage/lmgr.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -177,10 +178,11 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* the present: an ordinary scan (ttpdb.as_of, if set, applies to it) */
+	/* the present: the heap's own scan, whatever ttpdb.as_of says */
 	slot = table_slot_create(rel, NULL);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	scan = ttpdb_heap_routine()->scan_begin(rel, snapshot, 0, NULL, NULL,
+											SO_TYPE_SEQSCAN | SO_ALLOW_PAGEMODE);
+	while (ttpdb_heap_routine()->scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		bool		should_free;
 		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
@@ -195,7 +197,7 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		if (should_free)
 			heap_freetuple(tuple);
 	}
-	table_endscan(scan);
+	ttpdb_heap_routine()->scan_end(scan);
 	ExecDropSingleTupleTableSlot(slot);
 
 	/* the past */
@@ -278,4 +280,31 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(pruned);
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_keep_rows_before_rewrite);
+
+/*
+ * ttpdb.keep_rows_before_rewrite(tbl regclass) returns void
+ *		Called by the table_rewrite event trigger: ALTER TABLE is about to
+ *		write every row of "tbl" again, so each present row ends now and is
+ *		kept.  Not for direct use.
+ */
+Datum
+ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)
+{
+	Relation	rel = table_open(PG_GETARG_OID(0), AccessShareLock);
+
+	/* the rewriting ALTER TABLE holds the strongest lock already */
+	if (!CheckRelationLockedByMe(rel, AccessExclusiveLock, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ttpdb.keep_rows_before_rewrite() is only called while a table is rewritten")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
+	{
+		ttpdb_note_write();
+		history_append_relation(rel);
+	}
+	table_close(rel, NoLock);
+	PG_RETURN_VOID();
 }

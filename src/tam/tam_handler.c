@@ -285,6 +285,11 @@ ttpdb_index_build_range_scan(Relation table_rel, Relation index_rel,
 	const TableAmRoutine *saved = table_rel->rd_tableam;
 	double		result = 0;
 
+	/* a scan handed in must be the heap's own, never one reading the past */
+	if (scan != NULL && ttpdb_is_asof_scan(scan))
+		elog(ERROR, "index build of \"%s\" was given a scan of the past",
+			 RelationGetRelationName(table_rel));
+
 	/* heap_getnext() refuses any relation whose routine is not the heap's */
 	table_rel->rd_tableam = heap_methods;
 	PG_TRY();

@@ -54,6 +54,7 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
@@ -74,6 +75,12 @@
 
 /* The high bit of the stored length says the tuple was not compressed. */
 #define HISTORY_STORED_RAW			0x80000000U
+
+/*
+ * Where history_append_version allocates: reset after every version, since
+ * it runs once per updated row in the query's context.
+ */
+static MemoryContext append_context = NULL;
 
 typedef struct HistoryScanData
 {
@@ -279,12 +286,20 @@ history_append_version(Relation rel, HeapTuple oldtup)
 	bool		nulls[Natts_history];
 	int64		hash;
 
+	MemoryContext old;
+
 	/* Only permanent tables have a history; temp and unlogged ones do not. */
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
 		return;
 	/* A version this transaction created was never visible to others. */
 	if (TransactionIdIsCurrentTransactionId(xmin))
 		return;
+
+	if (append_context == NULL)
+		append_context = AllocSetContextCreate(TopMemoryContext,
+											   "ttpdb history append",
+											   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(append_context);
 
 	created = ttpdb_full_xid(xmin);
 	memset(nulls, false, sizeof(nulls));
@@ -310,12 +325,16 @@ history_append_version(Relation rel, HeapTuple oldtup)
 	ttpdb_insert_with_indexes(history,
 							  heap_form_tuple(RelationGetDescr(history), values, nulls));
 	table_close(history, NoLock);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(append_context);
 }
 
 /*
  * history_append_relation
- *		Keep every row of "rel": TRUNCATE, which holds AccessExclusiveLock,
- *		is about to give the table new, empty storage.
+ *		Keep every row of "rel": TRUNCATE, or a rewrite by ALTER TABLE, holding
+ *		AccessExclusiveLock, is about to give the table new storage, whose
+ *		rows will all be new versions.
  *
  * SnapshotSelf sees exactly the rows TRUNCATE removes (no other transaction
  * can be writing).  The scan is the heap's own, with no scan type, so that
@@ -325,7 +344,8 @@ history_append_version(Relation rel, HeapTuple oldtup)
 void
 history_append_relation(Relation rel)
 {
-	const TableAmRoutine *heap = ttpdb_heap_routine();
+	/* the heap's own routine: also for a heap table about to become ttpdb */
+	const TableAmRoutine *heap = GetHeapamTableAmRoutine();
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 	int64		nread = 0;
@@ -413,8 +433,13 @@ history_version_tuple(HistoryScan scan)
 	bool		isnull;
 	Datum		data = heap_getattr(scan->current, Anum_history_data,
 									RelationGetDescr(scan->history), &isnull);
+	bytea	   *stored = DatumGetByteaPP(data);
+	HeapTuple	tuple = decompress_tuple(stored, scan->relid);
 
-	return decompress_tuple(DatumGetByteaPP(data), scan->relid);
+	/* a large version was detoasted into a copy */
+	if ((Pointer) stored != DatumGetPointer(data))
+		pfree(stored);
+	return tuple;
 }
 
 void
