@@ -442,22 +442,23 @@ ttpdb_current_era(void)
 	return era_value;
 }
 
-/* Create the stamp cache, or start it over when it is full. */
+/*
+ * Create the stamp cache.  It is never wiped: once it holds COMMIT_CACHE_MAX
+ * stamps it keeps them and further ones are looked up each time (wiping it
+ * in the middle of a scan made every later lookup an index probe).
+ */
 static void
 prepare_commit_cache(void)
 {
 	HASHCTL		ctl;
 
-	if (commit_cache != NULL && hash_get_num_entries(commit_cache) < COMMIT_CACHE_MAX)
-		return;
 	if (commit_cache != NULL)
-		hash_destroy(commit_cache);
+		return;
 	ctl.keysize = sizeof(CommitCacheKey);
 	ctl.entrysize = sizeof(CommitCacheEntry);
 	ctl.hcxt = TopMemoryContext;
 	commit_cache = hash_create("ttpdb commit stamps", 1024, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	preloaded = false;
 }
 
 /*
@@ -559,8 +560,16 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 
 		*stamp = DatumGetTimestampTz(heap_getattr(tup, 3, RelationGetDescr(rel),
 												  &isnull));
-		entry = hash_search(commit_cache, &key, HASH_ENTER, NULL);
-		entry->stamp = *stamp;
+		/*
+		 * Readers look the same stamps up again and again; a writer looks up
+		 * the creation of the row it replaces, rarely twice, so its lookups
+		 * would only crowd the cache.
+		 */
+		if (snapshot != NULL && hash_get_num_entries(commit_cache) < COMMIT_CACHE_MAX)
+		{
+			entry = hash_search(commit_cache, &key, HASH_ENTER, NULL);
+			entry->stamp = *stamp;
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

@@ -128,6 +128,7 @@ measure()
 		done
 	done
 	for ((i = 0; i < n; i++)); do
+		# shellcheck disable=SC2086 # one time a word
 		printf '%s\n' ${times[i]} | median
 	done
 }
@@ -235,7 +236,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
 		n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
 		failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
-		[ -n "$tps" ] && [ -n "$n" ] || { printf '%s\n' "$out" >&2; ttpdb_die "no tps from pgbench"; }
+		if [ -z "$tps" ] || [ -z "$n" ]; then
+			printf '%s\n' "$out" >&2
+			ttpdb_die "no tps from pgbench"
+		fi
 		[ "${failed:-0}" = 0 ] || ttpdb_die "pgbench on $t: $failed failed transactions"
 		put "tps_${t}_$round" "$tps"
 		put "wal_${t}_$round" "$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn') / $n")"
