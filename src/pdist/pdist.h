@@ -148,6 +148,7 @@ typedef struct PdistSum
 
 extern void pdist_sum_add(PdistSum *acc, double x);
 extern double pdist_sum_result(const PdistSum *acc);
+extern double pdist_sum_probability(const PdistSum *acc);
 extern int	pdist_label_cmp(const char *a, int alen, const char *b, int blen);
 extern void pdist_set_error(PdistError *err, PdistStatus status,
 							const char *message, const char *detail,

@@ -411,7 +411,6 @@ double
 pdist_prob_greater(const Pdist *a, const Pdist *b)
 {
 	PdistSum	acc = {0.0, 0.0};
-	double		result;
 	int			i;
 	int			j;
 
@@ -468,12 +467,7 @@ pdist_prob_greater(const Pdist *a, const Pdist *b)
 		}
 	}
 
-	result = pdist_sum_result(&acc);
-	if (result < 0.0)
-		result = 0.0;
-	if (result > 1.0)
-		result = 1.0;
-	return result;
+	return pdist_sum_probability(&acc);
 }
 
 /*
@@ -485,7 +479,6 @@ double
 pdist_prob_equal(const Pdist *a, const Pdist *b)
 {
 	PdistSum	acc = {0.0, 0.0};
-	double		result;
 	int			i = 0;
 	int			j = 0;
 
@@ -520,8 +513,5 @@ pdist_prob_equal(const Pdist *a, const Pdist *b)
 		}
 	}
 
-	result = pdist_sum_result(&acc);
-	if (result > 1.0)
-		result = 1.0;
-	return result;
+	return pdist_sum_probability(&acc);
 }

@@ -108,6 +108,15 @@ pdist_sum_result(const PdistSum *acc)
 	return acc->sum + acc->comp;
 }
 
+/* A compensated sum of probabilities, clamped to [0, 1] against rounding. */
+double
+pdist_sum_probability(const PdistSum *acc)
+{
+	double		p = pdist_sum_result(acc);
+
+	return p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
+}
+
 /* The C collation: bytes as unsigned char, then the shorter label first. */
 int
 pdist_label_cmp(const char *a, int alen, const char *b, int blen)

@@ -334,7 +334,6 @@ static double
 cdf_impl(const Pdist *d, double x, bool inclusive)
 {
 	PdistSum	acc = {0.0, 0.0};
-	double		result;
 	int			i;
 
 	if (d->sigma == NULL)
@@ -364,12 +363,7 @@ cdf_impl(const Pdist *d, double x, bool inclusive)
 							  normal_cdf((x - d->value[i]) / d->sigma[i]));
 		}
 	}
-	result = pdist_sum_result(&acc);
-	if (result < 0.0)
-		result = 0.0;
-	if (result > 1.0)
-		result = 1.0;
-	return result;
+	return pdist_sum_probability(&acc);
 }
 
 /*
@@ -401,7 +395,6 @@ static double
 tail_impl(const Pdist *d, double x, bool inclusive)
 {
 	PdistSum	acc = {0.0, 0.0};
-	double		result;
 
 	for (int i = 0; i < d->n; i++)
 	{
@@ -414,12 +407,7 @@ tail_impl(const Pdist *d, double x, bool inclusive)
 			pdist_sum_add(&acc, d->prob[i] *
 						  normal_cdf((d->value[i] - x) / d->sigma[i]));
 	}
-	result = pdist_sum_result(&acc);
-	if (result < 0.0)
-		result = 0.0;
-	if (result > 1.0)
-		result = 1.0;
-	return result;
+	return pdist_sum_probability(&acc);
 }
 
 /*
