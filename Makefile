@@ -27,7 +27,13 @@ OBJS = \
 	src/tam/tam_history.o \
 	src/tam/tam_commit.o \
 	src/tam/tam_asof.o \
-	src/tam/tam_funcs.o
+	src/tam/tam_funcs.o \
+	src/log/log_capture.o \
+	src/log/log_effects.o \
+	src/log/log_nondet.o \
+	src/log/log_copy.o \
+	src/log/log_write.o \
+	src/log/log_funcs.o
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/pdist
 SHLIB_LINK += -llz4

@@ -11,7 +11,7 @@ PG_CONFIG=$PG_BINDIR/pg_config
 # Packages the build and the tests need.  postgresql-15 brings the postgres
 # user; the -dev package brings PGXS, pg_regress and the isolation tester.
 TTPDB_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-	postgresql-client-$PG_MAJOR liblz4-dev libipc-run-perl make gcc"
+	postgresql-client-$PG_MAJOR liblz4-dev libkrb5-dev libipc-run-perl make gcc"
 
 ttpdb_log()
 {

@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 
 #include "ttpdb.h"
+#include "log/log.h"
 #include "tam/tam.h"
 
 PG_MODULE_MAGIC;
@@ -52,6 +53,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 
 	ttpdb_asof_init();
+	ttpdb_log_init();
 	ttpdb_commit_register_callbacks();
 	if (process_shared_preload_libraries_in_progress)
 		ttpdb_commit_install_hooks();

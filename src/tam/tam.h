@@ -62,8 +62,12 @@ typedef struct HistoryVersion
 	TimestampTz valid_from;
 } HistoryVersion;
 
-extern void history_append_version(Relation rel, HeapTuple oldtup);
-extern void history_append_relation(Relation rel);
+extern void history_append_version(Relation rel, HeapTuple oldtup,
+								   CommandId created_cid, CommandId ended_cid);
+extern bool history_version_cids(HeapTuple tuple, CommandId *created_cid,
+								 CommandId *ended_cid);
+extern void history_append_relation(Relation rel, bool count_deletes);
+extern CommandId history_creation_cid(HeapTupleHeader tup);
 extern HistoryScan history_begin_scan(Relation rel, Snapshot snapshot);
 extern bool history_next(HistoryScan scan, HistoryVersion *version);
 extern HeapTuple history_version_tuple(HistoryScan scan);

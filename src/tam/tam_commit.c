@@ -63,15 +63,44 @@
 #include "utils/xid8.h"
 
 #include "ttpdb.h"
+#include "log/log.h"
 #include "tam.h"
+
+/* Columns of ttpdb.commit_times. */
+#define Anum_commit_times_era			1
+#define Anum_commit_times_xid			2
+#define Anum_commit_times_committed_at	3
+#define Anum_commit_times_top_xid		4
+#define Anum_commit_times_first_entry	5
+#define Anum_commit_times_entry_count	6
+#define Natts_commit_times				6
 
 /* Most cached stamps per backend before the cache starts over. */
 #define COMMIT_CACHE_MAX	(1024 * 1024)
+
+/* Databases whose statement log can be numbered at once. */
+#define LOG_CHAIN_SLOTS		64
+
+/*
+ * The tail of one database's statement log: the next entry number and the
+ * last link of the hash chain.  Read from the database the first time (the
+ * slot is free, or was given up by a database with no entries between
+ * numbering and commit); "reserving" counts its transactions in between.
+ */
+typedef struct LogChainSlot
+{
+	Oid			dboid;			/* InvalidOid: free */
+	Oid			log_relid;		/* ttpdb.log_entries, which a new extension renews */
+	int64		next_entry;
+	int			reserving;
+	uint8		chain[LOG_HASH_LEN];
+} LogChainSlot;
 
 typedef struct TtpdbCommitShared
 {
 	LWLock	   *lock;			/* commit order */
 	TimestampTz last_stamp;		/* protected by lock */
+	LogChainSlot log_slots[LOG_CHAIN_SLOTS];	/* protected by lock */
 	int			nslots;
 	TimestampTz in_flight[FLEXIBLE_ARRAY_MEMBER];	/* per backend, by pgprocno;
 													 * 0 when none; protected
@@ -102,6 +131,9 @@ static bool xact_wrote = false;
 
 /* Our stamp is posted in our in-flight slot. */
 static bool stamp_in_flight = false;
+
+/* The log slot where this transaction reserved entry numbers, or -1. */
+static int	reserved_log_slot = -1;
 
 /* The shared last stamp has been raised to this database's latest one. */
 static bool last_stamp_seeded = false;
@@ -182,6 +214,7 @@ ttpdb_commit_init_shmem(void)
 		commit_shared->lock = &(GetNamedLWLockTranche("ttpdb commit order"))->lock;
 		commit_shared->last_stamp = 0;
 		commit_shared->nslots = MaxBackends;
+		memset(commit_shared->log_slots, 0, sizeof(commit_shared->log_slots));
 		memset(commit_shared->in_flight, 0, sizeof(TimestampTz) * MaxBackends);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -256,8 +289,11 @@ clear_in_flight(void)
 		return;
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	commit_shared->in_flight[MyProc->pgprocno] = 0;
+	if (reserved_log_slot >= 0)
+		commit_shared->log_slots[reserved_log_slot].reserving--;
 	LWLockRelease(commit_shared->lock);
 	stamp_in_flight = false;
+	reserved_log_slot = -1;
 }
 
 static void
@@ -266,12 +302,14 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			if (xact_wrote)
+			if (ttpdb_is_preloaded())
+				log_close_transaction();
+			if (xact_wrote || log_pending_count() > 0)
 				stamp_transaction();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			/* with temporary objects, core refuses with its own message */
-			if (xact_wrote && !(MyXactFlags & XACT_FLAGS_ACCESSEDTEMPNAMESPACE))
+			if ((xact_wrote || log_pending_count() > 0) && !(MyXactFlags & XACT_FLAGS_ACCESSEDTEMPNAMESPACE))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that has written to a ttpdb table"),
@@ -326,23 +364,61 @@ seed_last_stamp(Relation rel)
 }
 
 /*
+ * The log slot of this database, under the commit lock: found, or taken
+ * (a free one, or one no transaction is numbering entries in) and read from
+ * the log's tail.  -1 when all are busy.
+ */
+static int
+log_chain_slot(Relation log_rel, Relation log_pkey)
+{
+	int			free_slot = -1;
+	LogChainSlot *slot;
+
+	for (int i = 0; i < LOG_CHAIN_SLOTS; i++)
+	{
+		slot = &commit_shared->log_slots[i];
+		if (slot->dboid == MyDatabaseId && slot->log_relid == RelationGetRelid(log_rel))
+			return i;
+		if (free_slot < 0 && (slot->dboid == InvalidOid || slot->reserving == 0))
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -1;
+	slot = &commit_shared->log_slots[free_slot];
+	slot->dboid = InvalidOid;	/* until read */
+	log_read_tail(log_rel, log_pkey, &slot->next_entry, slot->chain);
+	slot->next_entry++;
+	slot->dboid = MyDatabaseId;
+	slot->log_relid = RelationGetRelid(log_rel);
+	slot->reserving = 0;
+	return free_slot;
+}
+
+/*
  * Pick a stamp greater than every earlier one, post it as in flight, and
  * record it for the top-level transaction and its committed subtransactions
- * (their xids are what tuples carry).
+ * (their xids are what tuples carry).  Number, chain and write the
+ * transaction's log entries.
  */
 static void
 stamp_transaction(void)
 {
-	FullTransactionId top = GetTopFullTransactionIdIfAny();
+	FullTransactionId top;
 	TransactionId *children;
 	int			nchildren;
 	TimestampTz stamp;
 	Relation	rel;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Relation	log_rel = NULL;
+	Relation	log_pkey = NULL;
+	Datum		values[Natts_commit_times];
+	bool		nulls[Natts_commit_times];
 	uint32		epoch;
 	int64		era;
+	int			nentries = log_pending_count();
+	int64		first_entry = 0;
 
+	/* an entry needs a transaction id, even for a statement that changed nothing */
+	top = nentries > 0 ? GetTopFullTransactionId() : GetTopFullTransactionIdIfAny();
 	if (!FullTransactionIdIsValid(top))
 		return;					/* wrote nothing after all */
 	if (MyProc->pgprocno >= commit_shared->nslots)
@@ -353,34 +429,80 @@ stamp_transaction(void)
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
 	if (!last_stamp_seeded)
 		seed_last_stamp(rel);
+	if (nentries > 0)
+	{
+		/* locks are taken before the commit lock, never under it */
+		log_rel = table_open(ttpdb_catalog_relid("log_entries"), RowExclusiveLock);
+		log_pkey = index_open(ttpdb_catalog_relid("log_entries_pkey"), RowExclusiveLock);
+		log_prepare_commit(era, top);
+	}
 
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	stamp = GetCurrentTimestamp();
 	if (stamp <= commit_shared->last_stamp)
 		stamp = commit_shared->last_stamp + 1;
+	if (nentries > 0)
+	{
+		int			i = log_chain_slot(log_rel, log_pkey);
+		LogChainSlot *slot;
+
+		if (i < 0)
+		{
+			LWLockRelease(commit_shared->lock);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("too many databases are committing ttpdb log entries at once"),
+					 errdetail("At most %d databases can number log entries at the same time.",
+							   LOG_CHAIN_SLOTS),
+					 errhint("Retry the transaction.")));
+		}
+		slot = &commit_shared->log_slots[i];
+		first_entry = slot->next_entry;
+		slot->next_entry += nentries;
+		slot->reserving++;
+		reserved_log_slot = i;
+		log_link_entries(first_entry, stamp, slot->chain);
+	}
 	commit_shared->last_stamp = stamp;
 	commit_shared->in_flight[MyProc->pgprocno] = stamp;
 	stamp_in_flight = true;
 	LWLockRelease(commit_shared->lock);
 
-	values[0] = Int64GetDatum(era);
-	values[1] = FullTransactionIdGetDatum(top);
-	values[2] = TimestampTzGetDatum(stamp);
+	memset(nulls, false, sizeof(nulls));
+	values[Anum_commit_times_era - 1] = Int64GetDatum(era);
+	values[Anum_commit_times_xid - 1] = FullTransactionIdGetDatum(top);
+	values[Anum_commit_times_committed_at - 1] = TimestampTzGetDatum(stamp);
+	nulls[Anum_commit_times_top_xid - 1] = true;
+	values[Anum_commit_times_first_entry - 1] = Int64GetDatum(first_entry);
+	values[Anum_commit_times_entry_count - 1] = Int32GetDatum(nentries);
+	nulls[Anum_commit_times_first_entry - 1] = (nentries == 0);
 	ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 
 	/* children are younger than the top-level xid: same epoch or the next */
 	epoch = EpochFromFullTransactionId(top);
+	nulls[Anum_commit_times_top_xid - 1] = false;
+	values[Anum_commit_times_top_xid - 1] = FullTransactionIdGetDatum(top);
+	nulls[Anum_commit_times_first_entry - 1] = true;
+	nulls[Anum_commit_times_entry_count - 1] = true;
 	for (int i = 0; i < nchildren; i++)
 	{
 		uint32		child_epoch = epoch;
 
 		if (children[i] < XidFromFullTransactionId(top))
 			child_epoch++;
-		values[1] = FullTransactionIdGetDatum(FullTransactionIdFromEpochAndXid(child_epoch,
-																			   children[i]));
+		values[Anum_commit_times_xid - 1] =
+			FullTransactionIdGetDatum(FullTransactionIdFromEpochAndXid(child_epoch,
+																	   children[i]));
 		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 	}
 	table_close(rel, NoLock);
+
+	if (nentries > 0)
+	{
+		log_write_entries(log_rel);
+		index_close(log_pkey, NoLock);
+		table_close(log_rel, NoLock);
+	}
 }
 
 /*

@@ -31,6 +31,7 @@
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
 
+#include "log/log.h"
 #include "tam.h"
 
 /*
@@ -130,14 +131,19 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Emit one row of ttpdb.history(): validity, xids, and the version. */
+/*
+ * Emit one row of ttpdb.history(): validity, xids, the log entries that
+ * created and ended the version, and the version.
+ */
 static void
 emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
 			 bool from_known, TimestampTz from, bool to_known, TimestampTz to,
-			 FullTransactionId created, FullTransactionId ended)
+			 FullTransactionId created, FullTransactionId ended, int64 era,
+			 CommandId created_cid, CommandId ended_cid)
 {
-	Datum		values[5];
-	bool		nulls[5];
+	Datum		values[7];
+	bool		nulls[7];
+	int64		entry;
 
 	ExecForceStoreHeapTuple(tuple, slot, false);
 	values[0] = TimestampTzGetDatum(from);
@@ -148,8 +154,12 @@ emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
 	nulls[2] = !FullTransactionIdIsValid(created);
 	values[3] = FullTransactionIdGetDatum(ended);
 	nulls[3] = !FullTransactionIdIsValid(ended);
-	values[4] = ExecFetchSlotHeapTupleDatum(slot);
-	nulls[4] = false;
+	nulls[4] = !log_entry_of(era, created, created_cid, &entry);
+	values[4] = Int64GetDatum(entry);
+	nulls[5] = !log_entry_of(era, ended, ended_cid, &entry);
+	values[5] = Int64GetDatum(entry);
+	values[6] = ExecFetchSlotHeapTupleDatum(slot);
+	nulls[6] = false;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -193,7 +203,9 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 			ttpdb_commit_time(ttpdb_current_era(), created, NULL, &from);
 
 		emit_version(rsinfo, out, tuple, known, from, false, 0, created,
-					 InvalidFullTransactionId);
+					 InvalidFullTransactionId, ttpdb_current_era(),
+					 known ? history_creation_cid(tuple->t_data) : InvalidCommandId,
+					 InvalidCommandId);
 		if (should_free)
 			heap_freetuple(tuple);
 	}
@@ -208,10 +220,13 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		bool		to_known = ttpdb_commit_time(version.era, version.ended_xid,
 												 snapshot, &to);
 		HeapTuple	tuple = history_version_tuple(history);
+		CommandId	created_cid = InvalidCommandId;
+		CommandId	ended_cid = InvalidCommandId;
 
+		(void) history_version_cids(tuple, &created_cid, &ended_cid);
 		emit_version(rsinfo, out, tuple, version.valid_from_known,
 					 version.valid_from, to_known, to, version.created_xid,
-					 version.ended_xid);
+					 version.ended_xid, version.era, created_cid, ended_cid);
 		pfree(tuple);
 	}
 	history_end_scan(history);
@@ -251,6 +266,9 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" does not use the ttpdb access method",
 						RelationGetRelationName(rel))));
 	ttpdb_check_writable(rel);
+	/* retention is explicit, and logged */
+	ttpdb_note_write();
+	(void) log_current_statement(rel);
 
 	snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
@@ -303,8 +321,10 @@ ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
 	{
 		ttpdb_note_write();
-		history_append_relation(rel);
+		history_append_relation(rel, false);
 	}
+	/* the ALTER is logged, also when it turns a ttpdb table into a heap one */
+	(void) log_current_statement(rel);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

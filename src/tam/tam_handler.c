@@ -37,6 +37,7 @@
 #include "utils/snapmgr.h"
 
 #include "ttpdb.h"
+#include "log/log.h"
 #include "tam.h"
 
 static TableAmRoutine ttpdb_methods;
@@ -157,6 +158,7 @@ ttpdb_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 {
 	prepare_write(rel);
 	heap_methods->tuple_insert(rel, slot, cid, options, bistate);
+	log_effect_insert(rel, slot);
 }
 
 static void
@@ -170,6 +172,16 @@ ttpdb_tuple_insert_speculative(Relation rel, TupleTableSlot *slot,
 										   specToken);
 }
 
+/* An ON CONFLICT insert counts once it is known to stay. */
+static void
+ttpdb_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
+								 uint32 specToken, bool succeeded)
+{
+	heap_methods->tuple_complete_speculative(rel, slot, specToken, succeeded);
+	if (succeeded)
+		log_effect_insert(rel, slot);
+}
+
 static void
 ttpdb_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 				   CommandId cid, int options,
@@ -177,15 +189,42 @@ ttpdb_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 {
 	prepare_write(rel);
 	heap_methods->multi_insert(rel, slots, nslots, cid, options, bistate);
+	for (int i = 0; i < nslots; i++)
+		log_effect_insert(rel, slots[i]);
+}
+
+/*
+ * The command id that created the version at "tid", read before the
+ * current transaction supersedes it (which overwrites the field with its
+ * own command id).
+ */
+static CommandId
+version_created_cid(Relation rel, ItemPointer tid)
+{
+	HeapTupleData tuple;
+	Buffer		buffer;
+	CommandId	cid = InvalidCommandId;
+
+	tuple.t_self = *tid;
+	if (heap_fetch(rel, SnapshotAny, &tuple, &buffer, true))
+	{
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		cid = history_creation_cid(tuple.t_data);
+		LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+		ReleaseBuffer(buffer);
+	}
+	return cid;
 }
 
 /*
  * Keep the version at "tid" that the current transaction has just
  * superseded (heap_update and heap_delete leave it in place, with our xid
- * as its xmax).
+ * as its xmax), and count the change in the statement log: an update when
+ * "newslot" is given, else a delete.
  */
 static void
-keep_superseded_version(Relation rel, ItemPointer tid)
+keep_superseded_version(Relation rel, ItemPointer tid, CommandId created_cid,
+						CommandId ended_cid, TupleTableSlot *newslot)
 {
 	HeapTupleData tuple;
 	HeapTuple	copy;
@@ -199,7 +238,11 @@ keep_superseded_version(Relation rel, ItemPointer tid)
 	/* copy it and let go of the page before writing to the history */
 	copy = heap_copytuple(&tuple);
 	ReleaseBuffer(buffer);
-	history_append_version(rel, copy);
+	history_append_version(rel, copy, created_cid, ended_cid);
+	if (newslot != NULL)
+		log_effect_update(rel, copy, newslot);
+	else
+		log_effect_delete(rel, copy);
 	heap_freetuple(copy);
 }
 
@@ -209,12 +252,14 @@ ttpdb_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 				   TM_FailureData *tmfd, bool changingPart)
 {
 	TM_Result	result;
+	CommandId	created_cid;
 
 	prepare_write(rel);
+	created_cid = version_created_cid(rel, tid);
 	result = heap_methods->tuple_delete(rel, tid, cid, snapshot, crosscheck,
 										wait, tmfd, changingPart);
 	if (result == TM_Ok)
-		keep_superseded_version(rel, tid);
+		keep_superseded_version(rel, tid, created_cid, cid, NULL);
 	return result;
 }
 
@@ -225,13 +270,15 @@ ttpdb_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 				   bool *update_indexes)
 {
 	TM_Result	result;
+	CommandId	created_cid;
 
 	prepare_write(rel);
+	created_cid = version_created_cid(rel, otid);
 	result = heap_methods->tuple_update(rel, otid, slot, cid, snapshot,
 										crosscheck, wait, tmfd, lockmode,
 										update_indexes);
 	if (result == TM_Ok)
-		keep_superseded_version(rel, otid);
+		keep_superseded_version(rel, otid, created_cid, cid, slot);
 	return result;
 }
 
@@ -252,8 +299,10 @@ ttpdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	if (truncating)
 	{
 		ttpdb_note_write();
-		history_append_relation(rel);
+		history_append_relation(rel, true);
 	}
+	else
+		(void) log_current_statement(rel);	/* CREATE TABLE ... USING ttpdb */
 	heap_methods->relation_set_new_filenode(rel, newrnode, persistence,
 											freezeXid, minmulti);
 }
@@ -266,6 +315,7 @@ ttpdb_relation_nontransactional_truncate(Relation rel)
 	 * were never visible to anyone else: nothing to keep.
 	 */
 	ttpdb_check_writable(rel);
+	(void) log_current_statement(rel);
 	heap_methods->relation_nontransactional_truncate(rel);
 }
 
@@ -362,6 +412,7 @@ ttpdb_tam_handler(PG_FUNCTION_ARGS)
 
 		ttpdb_methods.tuple_insert = ttpdb_tuple_insert;
 		ttpdb_methods.tuple_insert_speculative = ttpdb_tuple_insert_speculative;
+		ttpdb_methods.tuple_complete_speculative = ttpdb_tuple_complete_speculative;
 		ttpdb_methods.multi_insert = ttpdb_multi_insert;
 		ttpdb_methods.tuple_delete = ttpdb_tuple_delete;
 		ttpdb_methods.tuple_update = ttpdb_tuple_update;

@@ -20,6 +20,14 @@
  *					stamp is only taken at commit
  *	row_hash		a hash of its replica identity, for one row's history
  *
+ * The stored tuple's header also says which statements created and ended
+ * it, so that the statement log can name their entries (ttpdb.caused_by()):
+ * its command id field holds the command that created it (InvalidCommandId
+ * when an updater overwrote it before ttpdb could read it), and the block
+ * number of its t_ctid, which points nowhere in a kept copy, the command
+ * that ended it; infomask2 bit HISTORY_HAS_CIDS says so (versions kept by
+ * ttpdb 0.1 lack both).
+ *
  * Versions created and superseded by the same transaction were never
  * visible to anyone else and are not kept.  Tuples are stored as they were
  * written, so after ADD or DROP COLUMN they read back under the current
@@ -60,6 +68,7 @@
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
 
+#include "log/log.h"
 #include "tam.h"
 
 /* Columns of ttpdb.history. */
@@ -72,6 +81,9 @@
 #define Anum_history_raw_size		7
 #define Anum_history_data			8
 #define Natts_history				8
+
+/* In a stored version: cmin and the ending command id are in its header. */
+#define HISTORY_HAS_CIDS			0x1000
 
 /* The high bit of the stored length says the tuple was not compressed. */
 #define HISTORY_STORED_RAW			0x80000000U
@@ -270,12 +282,48 @@ decompress_tuple(bytea *stored, Oid relid)
 }
 
 /*
+ * history_creation_cid
+ *		The command id that created a version of another transaction, read
+ *		from its header before the current transaction supersedes it; or
+ *		InvalidCommandId when it is not there any more: PostgreSQL keeps
+ *		cmin and cmax in one field, and an UPDATE or DELETE that did not
+ *		commit overwrote it (row locks do not).
+ */
+CommandId
+history_creation_cid(HeapTupleHeader tup)
+{
+	TransactionId xmax = HeapTupleHeaderGetRawXmax(tup);
+
+	if (tup->t_infomask & HEAP_COMBOCID)
+		return InvalidCommandId;
+	if (TransactionIdIsValid(xmax) && !HEAP_XMAX_IS_LOCKED_ONLY(tup->t_infomask))
+		return InvalidCommandId;
+	return HeapTupleHeaderGetRawCommandId(tup);
+}
+
+/*
+ * history_version_cids
+ *		The command ids that created and ended a kept version, if it has them.
+ */
+bool
+history_version_cids(HeapTuple tuple, CommandId *created_cid, CommandId *ended_cid)
+{
+	if (!(tuple->t_data->t_infomask2 & HISTORY_HAS_CIDS))
+		return false;
+	*created_cid = HeapTupleHeaderGetRawCommandId(tuple->t_data);
+	*ended_cid = BlockIdGetBlockNumber(&tuple->t_data->t_ctid.ip_blkid);
+	return true;
+}
+
+/*
  * history_append_version
  *		Keep the version "oldtup" of "rel", which the current transaction
- *		has just updated or deleted.
+ *		has just updated or deleted; "created_cid" is the command id that
+ *		created it (history_creation_cid), "ended_cid" the one ending it.
  */
 void
-history_append_version(Relation rel, HeapTuple oldtup)
+history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
+					   CommandId ended_cid)
 {
 	TransactionId xmin = HeapTupleHeaderGetRawXmin(oldtup->t_data);
 	FullTransactionId created;
@@ -318,6 +366,12 @@ history_append_version(Relation rel, HeapTuple oldtup)
 
 	if (HeapTupleHasExternal(oldtup))
 		flat = toast_flatten_tuple(oldtup, RelationGetDescr(rel));
+	else
+		flat = heap_copytuple(oldtup);
+	HeapTupleHeaderSetCmin(flat->t_data, created_cid);
+	BlockIdSet(&flat->t_data->t_ctid.ip_blkid, ended_cid);
+	flat->t_data->t_ctid.ip_posid = FirstOffsetNumber;
+	flat->t_data->t_infomask2 |= HISTORY_HAS_CIDS;
 	values[Anum_history_raw_size - 1] = Int32GetDatum(flat->t_len);
 	values[Anum_history_data - 1] = PointerGetDatum(compress_tuple(flat));
 
@@ -332,7 +386,8 @@ history_append_version(Relation rel, HeapTuple oldtup)
 
 /*
  * history_append_relation
- *		Keep every row of "rel": TRUNCATE, or a rewrite by ALTER TABLE, holding
+ *		Keep every row of "rel" (and, for TRUNCATE, "count_deletes" them in
+ *		the statement log): TRUNCATE, or a rewrite by ALTER TABLE, holding
  *		AccessExclusiveLock, is about to give the table new storage, whose
  *		rows will all be new versions.
  *
@@ -342,7 +397,7 @@ history_append_version(Relation rel, HeapTuple oldtup)
  * it reads are taken back out of the statistics.
  */
 void
-history_append_relation(Relation rel)
+history_append_relation(Relation rel, bool count_deletes)
 {
 	/* the heap's own routine: also for a heap table about to become ttpdb */
 	const TableAmRoutine *heap = GetHeapamTableAmRoutine();
@@ -359,7 +414,10 @@ history_append_relation(Relation rel)
 		bool		should_free;
 		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
 
-		history_append_version(rel, tuple);
+		history_append_version(rel, tuple, history_creation_cid(tuple->t_data),
+							   GetCurrentCommandId(true));
+		if (count_deletes)
+			log_effect_delete(rel, tuple);
 		if (should_free)
 			heap_freetuple(tuple);
 		nread++;

@@ -1,0 +1,243 @@
+-- ttpdb 0.1 -> 0.2: the semantic statement log.
+--
+-- CREATE EXTENSION ttpdb installs 0.1 and runs this script, so a new
+-- installation and an updated one are the same.
+
+\echo Use "CREATE EXTENSION ttpdb" or "ALTER EXTENSION ttpdb UPDATE TO '0.2'" to load this file. \quit
+
+--------------------------------------------------------------------------
+-- Commit stamps: subtransactions name their transaction, and each
+-- transaction the log entries it numbered
+--------------------------------------------------------------------------
+
+ALTER TABLE ttpdb.commit_times
+	ADD COLUMN top_xid xid8,
+	ADD COLUMN first_entry bigint,
+	ADD COLUMN entry_count integer;
+COMMENT ON COLUMN ttpdb.commit_times.top_xid IS
+	'For a subtransaction, its top-level transaction (NULL for a top-level one)';
+COMMENT ON COLUMN ttpdb.commit_times.first_entry IS
+	'The first log entry the transaction numbered (NULL if none)';
+COMMENT ON COLUMN ttpdb.commit_times.entry_count IS
+	'How many log entries the transaction numbered (0 with the log off; NULL before ttpdb 0.2)';
+
+--------------------------------------------------------------------------
+-- The log
+--------------------------------------------------------------------------
+
+-- Written by the library at commit; read through the view ttpdb.log.
+CREATE TABLE ttpdb.log_entries (
+	entry bigint NOT NULL PRIMARY KEY,
+	era bigint NOT NULL,
+	xid xid8 NOT NULL,
+	statement_no integer NOT NULL,
+	committed_at timestamptz NOT NULL,
+	role_id oid NOT NULL,
+	role_name name NOT NULL,
+	kind text NOT NULL,
+	statement text NOT NULL,
+	parameters text[],
+	rows_affected bigint NOT NULL,
+	tables oid[] NOT NULL,
+	effects jsonb NOT NULL,
+	nondeterminism jsonb NOT NULL,
+	nested jsonb NOT NULL,
+	first_cid bigint NOT NULL,
+	last_cid bigint NOT NULL,
+	copy_sha256 bytea,
+	copy_bytes bigint,
+	copy_data bytea,
+	content_hash bytea NOT NULL,
+	prev_chain bytea NOT NULL,
+	chain bytea NOT NULL
+) USING heap;
+ALTER TABLE ttpdb.log_entries ALTER COLUMN copy_data SET STORAGE EXTERNAL;	-- already compressed
+CREATE INDEX log_entries_xid_idx ON ttpdb.log_entries (era, xid);
+COMMENT ON TABLE ttpdb.log_entries IS
+	'The statement log (read it through the view ttpdb.log)';
+REVOKE ALL ON ttpdb.log_entries FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.log_entries', '');
+
+-- Statement text and parameters are shown to the role that ran the
+-- statement, to roles that have its privileges, and to members of
+-- pg_read_all_stats, as pg_stat_statements does.
+CREATE FUNCTION ttpdb.log_text_visible(role_id oid) RETURNS boolean
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT pg_has_role($1, 'USAGE') OR pg_has_role('pg_read_all_stats', 'USAGE') $$;
+COMMENT ON FUNCTION ttpdb.log_text_visible(oid) IS
+	'Whether the current role may see the text of statements run by a role';
+
+CREATE VIEW ttpdb.log AS
+SELECT l.entry,
+	l.xid,
+	l.committed_at,
+	l.statement_no,
+	l.role_name AS role,
+	l.kind,
+	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.statement
+		 ELSE '<insufficient privilege>' END AS statement,
+	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.parameters END AS parameters,
+	l.rows_affected AS rows,
+	l.tables::regclass[] AS tables,
+	l.effects,
+	(l.nondeterminism ->> 'deterministic')::boolean AS deterministic,
+	l.nondeterminism,
+	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.nested END AS nested,
+	l.copy_sha256,
+	l.copy_bytes,
+	l.copy_data IS NOT NULL AS copy_kept,
+	l.chain
+FROM ttpdb.log_entries l;
+COMMENT ON VIEW ttpdb.log IS
+	'The statement log: every statement that changed a ttpdb table, in commit order';
+GRANT SELECT ON ttpdb.log TO PUBLIC;
+
+CREATE FUNCTION ttpdb.log_copy_content(entry bigint) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ttpdb_log_copy_content' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.log_copy_content(bigint) IS
+	'The bytes a logged COPY FROM read (NULL past ttpdb.log_copy_limit); for its role and pg_read_all_stats';
+
+CREATE FUNCTION ttpdb.verify(OUT entries bigint, OUT unverified_links bigint,
+	OUT first_broken_entry bigint, OUT problem text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'ttpdb_verify' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.verify() IS
+	'Recompute the log''s hash chain; first_broken_entry and problem say where it breaks (NULL: intact)';
+
+CREATE FUNCTION ttpdb.log_consistency(OUT problem text, OUT xid xid8,
+	OUT entry bigint, OUT detail text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ttpdb_log_consistency' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.log_consistency() IS
+	'Check the log against the tables and their history (no rows: consistent); superuser only';
+REVOKE ALL ON FUNCTION ttpdb.log_consistency() FROM PUBLIC;
+
+--------------------------------------------------------------------------
+-- CAUSED_BY
+--------------------------------------------------------------------------
+
+CREATE FUNCTION ttpdb.caused_by(xmin xid, cmin cid) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ttpdb_caused_by' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.caused_by(xid, cid) IS
+	'The log entry that created a row version: ttpdb.caused_by(t.xmin, t.cmin)';
+
+CREATE FUNCTION ttpdb.caused_by(version record, entry bigint) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ttpdb_caused_by_op' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.caused_by(record, bigint) IS
+	'Whether log entry "entry" created the row version ROW(xmin, cmin); the operator <~';
+
+CREATE OPERATOR ttpdb.<~ (
+	LEFTARG = record,
+	RIGHTARG = bigint,
+	FUNCTION = ttpdb.caused_by
+);
+COMMENT ON OPERATOR ttpdb.<~ (record, bigint) IS
+	'ROW(t.xmin, t.cmin) <~ 42: the row version was created by log entry 42';
+
+-- ttpdb.history() shows the entries that created and ended each version.
+DROP FUNCTION ttpdb.history(anyelement);
+CREATE FUNCTION ttpdb.history(anyelement,
+	OUT valid_from timestamptz, OUT valid_to timestamptz,
+	OUT created_xid xid8, OUT ended_xid xid8,
+	OUT created_entry bigint, OUT ended_entry bigint,
+	OUT version anyelement)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ttpdb_history_rows' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.history(anyelement) IS
+	'Every version of a ttpdb table with its system validity (valid_to NULL for the present) and the log entries that created and ended it: ttpdb.history(NULL::my_table)';
+
+--------------------------------------------------------------------------
+-- DDL that touches ttpdb tables without going through the access method
+--------------------------------------------------------------------------
+
+CREATE FUNCTION ttpdb.log_note_ddl(tables oid[]) RETURNS void
+	AS 'MODULE_PATHNAME', 'ttpdb_log_note_ddl' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.log_note_ddl(oid[]) IS
+	'Called by the log''s event triggers: the running DDL statement touched these tables';
+REVOKE ALL ON FUNCTION ttpdb.log_note_ddl(oid[]) FROM PUBLIC;
+
+-- Constraints, triggers, policies, rules, defaults, statistics and comments
+-- belong to a table: log the statement if it is a ttpdb table.
+CREATE FUNCTION ttpdb.log_ddl_command_end() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM ttpdb.log_note_ddl(ARRAY(
+		SELECT CASE c.classid
+			WHEN 'pg_class'::regclass THEN c.objid
+			WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = c.objid)
+			WHEN 'pg_constraint'::regclass THEN (SELECT k.conrelid FROM pg_constraint k WHERE k.oid = c.objid)
+			WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = c.objid)
+			WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = c.objid)
+			WHEN 'pg_attrdef'::regclass THEN (SELECT d.adrelid FROM pg_attrdef d WHERE d.oid = c.objid)
+			WHEN 'pg_statistic_ext'::regclass THEN (SELECT s.stxrelid FROM pg_statistic_ext s WHERE s.oid = c.objid)
+			END
+		FROM pg_event_trigger_ddl_commands() c
+		WHERE c.objid IS NOT NULL));
+END
+$$;
+COMMENT ON FUNCTION ttpdb.log_ddl_command_end() IS
+	'Event trigger: logs DDL on the objects that belong to ttpdb tables';
+CREATE EVENT TRIGGER ttpdb_log_ddl_command_end ON ddl_command_end
+	EXECUTE FUNCTION ttpdb.log_ddl_command_end();
+COMMENT ON EVENT TRIGGER ttpdb_log_ddl_command_end IS
+	'Logs DDL on the objects that belong to ttpdb tables';
+
+-- Dropped triggers, policies, rules and constraints name their table.
+CREATE FUNCTION ttpdb.log_sql_drop() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF to_regproc('ttpdb.log_note_ddl') IS NULL THEN
+		RETURN;				-- the extension itself is being dropped
+	END IF;
+	PERFORM ttpdb.log_note_ddl(ARRAY(
+		SELECT to_regclass(quote_ident(d.address_names[1]) || '.' || quote_ident(d.address_names[2]))::oid
+		FROM pg_event_trigger_dropped_objects() d
+		WHERE d.object_type IN ('trigger', 'policy', 'rule', 'table constraint', 'default value')
+		  AND cardinality(d.address_names) >= 2));
+END
+$$;
+COMMENT ON FUNCTION ttpdb.log_sql_drop() IS
+	'Event trigger: logs the drop of objects that belong to ttpdb tables';
+CREATE EVENT TRIGGER ttpdb_log_sql_drop ON sql_drop
+	EXECUTE FUNCTION ttpdb.log_sql_drop();
+COMMENT ON EVENT TRIGGER ttpdb_log_sql_drop IS
+	'Logs the drop of objects that belong to ttpdb tables';
+
+--------------------------------------------------------------------------
+-- The three histories (see doc/reference.md).  Until branches exist there
+-- is one line of versions, "main": each entry makes a new version of the
+-- database from the one before it.
+--------------------------------------------------------------------------
+
+CREATE VIEW ttpdb.system_history AS
+SELECT l.entry, l.committed_at, l.xid, l.role, l.kind, l.statement, l.rows
+FROM ttpdb.log l;
+COMMENT ON VIEW ttpdb.system_history IS
+	'System history: every log entry, in commit order';
+GRANT SELECT ON ttpdb.system_history TO PUBLIC;
+
+CREATE VIEW ttpdb.name_history AS
+SELECT 'main'::text AS name,
+	l.entry AS version,
+	l.committed_at AS since,
+	lead(l.committed_at) OVER (ORDER BY l.entry) AS until,
+	l.entry
+FROM ttpdb.log_entries l;
+COMMENT ON VIEW ttpdb.name_history IS
+	'Name history: which database version each name pointed to, and when';
+GRANT SELECT ON ttpdb.name_history TO PUBLIC;
+
+CREATE VIEW ttpdb.version_history AS
+SELECT l.entry AS version,
+	lag(l.entry) OVER (ORDER BY l.entry) AS derived_from,
+	l.entry AS by_entry,
+	l.committed_at
+FROM ttpdb.log_entries l;
+COMMENT ON VIEW ttpdb.version_history IS
+	'Version history (provenance): each database version, the version it was derived from, and the entry that derived it';
+GRANT SELECT ON ttpdb.version_history TO PUBLIC;

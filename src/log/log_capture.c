@@ -1,0 +1,896 @@
+/*-------------------------------------------------------------------------
+ *
+ * log_capture.c
+ *	  Which statement the user is running, and what it did to ttpdb tables.
+ *
+ * A log entry is one statement the user ran: a top-level statement of a
+ * session (each of a multi-statement string on its own), or the statement
+ * an EXECUTE ran, with its parameters.  The executor and utility hooks
+ * track it from its start to its end; the access method reports each write
+ * to a ttpdb table to it (log_current_statement), and the object access
+ * hook and the extension's event triggers report DDL that touches one.  A
+ * statement that touched a ttpdb table becomes an entry when it ends
+ * (log_write.c keeps it until commit).
+ *
+ * Statements that run inside it (functions, triggers, DO blocks) are
+ * attributed to it: their writes count in its effects, the volatile
+ * functions they call in its nondeterminism, and those that write a ttpdb
+ * table are listed in its "nested" detail.
+ *
+ * The bookkeeping is lazy: most statements touch no ttpdb table, and for
+ * them nothing is allocated.  A statement that spans transactions (CALL of
+ * a procedure that commits) gives one entry per transaction.
+ *
+ * IDENTIFICATION
+ *	  src/log/log_capture.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "parser/scansup.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "ttpdb.h"
+#include "log.h"
+#include "tam/tam.h"
+
+/* ttpdb.log and ttpdb.log_copy_limit */
+bool		ttpdb_log_enabled = true;
+int			ttpdb_log_copy_limit = 64 * 1024;	/* kB */
+
+/*
+ * A statement the user ran, from its start to its end.  Its LogStatement is
+ * made the first time something about it needs recording.
+ */
+typedef struct TopFrame
+{
+	QueryDesc  *queryDesc;		/* an executor statement, or NULL */
+	PlannedStmt *pstmt;			/* its plan, or the utility statement */
+	const char *source;			/* the query string it came from */
+	SubTransactionId subid;
+	CommandId	first_cid;
+	QueryDesc  *execute_qd;		/* EXECUTE: the prepared statement's run */
+	LogStatement *stmt;
+	Oid			last_touched;	/* the last table noted, to skip repeats */
+} TopFrame;
+
+/* A subtransaction's start: the effects counted so far, to go back to. */
+typedef struct EffectsSave
+{
+	SubTransactionId subid;
+	LogStatement *stmt;
+	LogEffects	effects;
+} EffectsSave;
+
+static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorRun_hook_type prev_executor_run = NULL;
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+static object_access_hook_type prev_object_access = NULL;
+
+/* Depth of executor runs and utility statements. */
+static int	nesting = 0;
+
+/* The frame whose statement is running now, if any. */
+static TopFrame *current_frame = NULL;
+
+/* The running top-level utility statement's frame (on the stack). */
+static TopFrame *utility_frame = NULL;
+
+/* Executor statements between ExecutorStart and ExecutorEnd (TopTransactionContext). */
+static List *exec_frames = NIL;
+
+/* Writes outside any statement. */
+static TopFrame *orphan_frame = NULL;
+
+/* Saved effects of open subtransactions (TopTransactionContext). */
+static List *effects_saves = NIL;
+
+/* Number of tables noted as touched so far: tells a nested DDL that touched. */
+static uint64 touch_count = 0;
+
+static void log_executor_start(QueryDesc *queryDesc, int eflags);
+static void log_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+							 uint64 count, bool execute_once);
+static void log_executor_finish(QueryDesc *queryDesc);
+static void log_executor_end(QueryDesc *queryDesc);
+static void log_process_utility(PlannedStmt *pstmt, const char *queryString,
+								bool readOnlyTree, ProcessUtilityContext context,
+								ParamListInfo params, QueryEnvironment *queryEnv,
+								DestReceiver *dest, QueryCompletion *qc);
+static void log_object_access(ObjectAccessType access, Oid classId,
+							  Oid objectId, int subId, void *arg);
+static void log_xact_callback(XactEvent event, void *arg);
+static void log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								 SubTransactionId parentSubid, void *arg);
+
+/*
+ * ttpdb_log_init
+ *		Define the log's settings; install its hooks when preloaded.
+ */
+void
+ttpdb_log_init(void)
+{
+	DefineCustomBoolVariable("ttpdb.log",
+							 "Records statements that change ttpdb tables in ttpdb.log.",
+							 "Only superusers can turn it off, for a session or the server: "
+							 "statements run meanwhile have no entry.",
+							 &ttpdb_log_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("ttpdb.log_copy_limit",
+							"Largest COPY FROM content kept in a log entry.",
+							"Past it, the entry keeps the content's SHA-256 and size only.",
+							&ttpdb_log_copy_limit,
+							64 * 1024,
+							0,
+							1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = log_executor_start;
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = log_executor_run;
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = log_executor_finish;
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = log_executor_end;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = log_process_utility;
+	prev_object_access = object_access_hook;
+	object_access_hook = log_object_access;
+	RegisterXactCallback(log_xact_callback, NULL);
+	RegisterSubXactCallback(log_subxact_callback, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * The statement and its text
+ * ------------------------------------------------------------------------
+ */
+
+/* The statement's own text out of a multi-statement string, trimmed. */
+static char *
+statement_text(const char *source, int location, int len)
+{
+	size_t		total;
+
+	if (source == NULL)
+		return pstrdup("");
+	total = strlen(source);
+	if (location >= 0 && (size_t) location <= total)
+	{
+		source += location;
+		total -= location;
+		if (len > 0 && (size_t) len <= total)
+			total = len;
+	}
+	while (total > 0 && scanner_isspace(*source))
+	{
+		source++;
+		total--;
+	}
+	while (total > 0 && scanner_isspace(source[total - 1]))
+		total--;
+	return pnstrdup(source, total);
+}
+
+static const char *
+operation_kind(CmdType operation)
+{
+	switch (operation)
+	{
+		case CMD_SELECT:
+			return "SELECT";
+		case CMD_INSERT:
+			return "INSERT";
+		case CMD_UPDATE:
+			return "UPDATE";
+		case CMD_DELETE:
+			return "DELETE";
+		case CMD_MERGE:
+			return "MERGE";
+		default:
+			return "UTILITY";
+	}
+}
+
+/* The text of each bind parameter, NULL for a NULL value. */
+static List *
+parameter_texts(ParamListInfo params)
+{
+	List	   *texts = NIL;
+
+	for (int i = 0; i < params->numParams; i++)
+	{
+		ParamExternData *p = &params->params[i];
+		Oid			typoutput;
+		bool		typisvarlena;
+
+		if (p->isnull || !OidIsValid(p->ptype))
+			texts = lappend(texts, NULL);
+		else
+		{
+			getTypeOutputInfo(p->ptype, &typoutput, &typisvarlena);
+			texts = lappend(texts, OidOutputFunctionCall(typoutput, p->value));
+		}
+	}
+	return texts;
+}
+
+/* Make the frame's LogStatement, once. */
+static LogStatement *
+frame_statement(TopFrame *frame)
+{
+	MemoryContext context;
+	MemoryContext old;
+	LogStatement *stmt;
+	QueryDesc  *qd;
+
+	if (frame->stmt != NULL)
+		return frame->stmt;
+
+	context = AllocSetContextCreate(TopTransactionContext, "ttpdb log statement",
+									ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(context);
+	stmt = palloc0(sizeof(LogStatement));
+	stmt->context = context;
+	stmt->subid = frame->subid;
+	stmt->first_cid = frame->first_cid;
+	stmt->statement_ts = GetCurrentStatementStartTimestamp();
+	stmt->transaction_ts = GetCurrentTransactionStartTimestamp();
+	stmt->search_path = pstrdup(namespace_search_path ? namespace_search_path : "");
+
+	qd = frame->execute_qd ? frame->execute_qd : frame->queryDesc;
+	if (qd != NULL)
+	{
+		stmt->statement = statement_text(qd->sourceText,
+										 qd->plannedstmt->stmt_location,
+										 qd->plannedstmt->stmt_len);
+		stmt->kind = operation_kind(qd->operation);
+		/* values fetched on demand (PL/pgSQL's) are not a client's parameters */
+		if (qd->params != NULL && qd->params->paramFetch == NULL)
+		{
+			stmt->parameters = parameter_texts(qd->params);
+			stmt->has_parameters = true;
+		}
+	}
+	else if (frame->pstmt != NULL)
+	{
+		stmt->statement = statement_text(frame->source, frame->pstmt->stmt_location,
+										 frame->pstmt->stmt_len);
+		stmt->kind = GetCommandTagName(CreateCommandTag(frame->pstmt->utilityStmt));
+	}
+	else
+	{
+		stmt->statement = pstrdup("COMMIT");
+		stmt->kind = "COMMIT";
+	}
+	MemoryContextSwitchTo(old);
+	frame->stmt = stmt;
+	return stmt;
+}
+
+/*
+ * log_note_touched
+ *		The statement wrote or altered ttpdb table "relid".
+ */
+void
+log_note_touched(LogStatement *stmt, Oid relid)
+{
+	MemoryContext old = MemoryContextSwitchTo(stmt->context);
+
+	stmt->touched = true;
+	stmt->tables = list_append_unique_oid(stmt->tables, relid);
+	touch_count++;
+	MemoryContextSwitchTo(old);
+}
+
+/* The frame writes are attributed to now. */
+static TopFrame *
+attribution_frame(void)
+{
+	if (current_frame != NULL)
+		return current_frame;
+	if (orphan_frame == NULL)
+	{
+		orphan_frame = MemoryContextAllocZero(TopTransactionContext, sizeof(TopFrame));
+		orphan_frame->subid = GetCurrentSubTransactionId();
+		orphan_frame->first_cid = GetCurrentCommandId(false);
+	}
+	return orphan_frame;
+}
+
+/*
+ * A rewriting ALTER TABLE or CLUSTER fills a new heap named pg_temp_<oid>,
+ * which then takes the table's place: its rows are not changes.
+ */
+static bool
+is_transient_heap(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+
+	if (strncmp(name, "pg_temp_", 8) != 0 || name[8] == '\0')
+		return false;
+	for (name += 8; *name; name++)
+		if (!isdigit((unsigned char) *name))
+			return false;
+	return true;
+}
+
+/*
+ * log_current_statement
+ *		The statement a write to ttpdb table "rel" belongs to, noted as
+ *		touching it; NULL when the log is off.
+ */
+LogStatement *
+log_current_statement(Relation rel)
+{
+	TopFrame   *frame;
+	LogStatement *stmt;
+
+	if (!ttpdb_log_enabled || !ttpdb_is_preloaded())
+		return NULL;
+	if (is_transient_heap(rel))
+		return NULL;
+	frame = attribution_frame();
+	stmt = frame_statement(frame);
+	if (frame->last_touched != RelationGetRelid(rel))
+	{
+		log_note_touched(stmt, RelationGetRelid(rel));
+		frame->last_touched = RelationGetRelid(rel);
+	}
+	return stmt;
+}
+
+/*
+ * log_relation_is_ttpdb
+ *		Whether "relid" is a ttpdb table, or an index of one.
+ */
+bool
+log_relation_is_ttpdb(Oid relid)
+{
+	HeapTuple	tp;
+	bool		result = false;
+
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tp))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tp);
+		Oid			am = form->relam;
+
+		if (form->relkind == RELKIND_INDEX || form->relkind == RELKIND_PARTITIONED_INDEX)
+		{
+			Oid			table = IndexGetRelation(relid, true);
+
+			ReleaseSysCache(tp);
+			return OidIsValid(table) && log_relation_is_ttpdb(table);
+		}
+		if (OidIsValid(am))
+		{
+			char	   *amname = get_am_name(am);
+
+			result = amname != NULL && strcmp(amname, "ttpdb") == 0;
+		}
+		ReleaseSysCache(tp);
+	}
+	return result;
+}
+
+static void
+note_ddl_target(Oid relid)
+{
+	TopFrame   *frame;
+
+	if (!ttpdb_log_enabled || !IsTransactionState())
+		return;
+	frame = attribution_frame();
+	log_note_touched(frame_statement(frame), relid);
+}
+
+/* Record a nested statement that wrote a ttpdb table in the top one. */
+static void
+note_nested(LogStatement *stmt, const char *text, const char *kind, int64 rows)
+{
+	ListCell   *lc;
+	LogNested  *n;
+	MemoryContext old;
+
+	foreach(lc, stmt->nested)
+	{
+		n = (LogNested *) lfirst(lc);
+		if (strcmp(n->statement, text) == 0)
+		{
+			n->calls++;
+			n->rows += rows;
+			return;
+		}
+	}
+	if (list_length(stmt->nested) >= LOG_MAX_NESTED)
+	{
+		stmt->nested_omitted++;
+		return;
+	}
+	old = MemoryContextSwitchTo(stmt->context);
+	n = palloc0(sizeof(LogNested));
+	n->statement = pstrdup(text);
+	n->kind = kind;
+	n->calls = 1;
+	n->rows = rows;
+	stmt->nested = lappend(stmt->nested, n);
+	MemoryContextSwitchTo(old);
+}
+
+/* The statement ended: make its entry. */
+static void
+finish_statement(TopFrame *frame, int64 rows)
+{
+	LogStatement *stmt = frame->stmt;
+
+	frame->stmt = NULL;
+	if (stmt == NULL)
+		return;
+	if (stmt->touched && IsTransactionState())
+	{
+		stmt->rows = rows;
+		stmt->last_cid = GetCurrentCommandId(false);
+		log_finish_nondeterminism(stmt);
+		log_emit(stmt);
+	}
+	MemoryContextDelete(stmt->context);
+}
+
+/* ------------------------------------------------------------------------
+ * Executor hooks
+ * ------------------------------------------------------------------------
+ */
+
+static TopFrame *
+find_exec_frame(QueryDesc *queryDesc)
+{
+	ListCell   *lc;
+
+	foreach(lc, exec_frames)
+	{
+		TopFrame   *frame = (TopFrame *) lfirst(lc);
+
+		if (frame->queryDesc == queryDesc)
+			return frame;
+	}
+	return NULL;
+}
+
+/* Whether the statement writes a ttpdb table directly. */
+static Oid
+writes_ttpdb_table(QueryDesc *queryDesc)
+{
+	ListCell   *lc;
+
+	if (queryDesc->estate == NULL)
+		return InvalidOid;
+	foreach(lc, queryDesc->estate->es_opened_result_relations)
+	{
+		ResultRelInfo *rri = (ResultRelInfo *) lfirst(lc);
+
+		if (ttpdb_is_ttpdb_relation(rri->ri_RelationDesc))
+			return RelationGetRelid(rri->ri_RelationDesc);
+	}
+	return InvalidOid;
+}
+
+static void
+log_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	TopFrame   *frame = NULL;
+	bool		active = ttpdb_log_enabled && IsTransactionState() &&
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY);
+
+	if (active && nesting == 0)
+	{
+		/* a statement the user ran */
+		frame = MemoryContextAllocZero(TopTransactionContext, sizeof(TopFrame));
+		frame->queryDesc = queryDesc;
+		frame->pstmt = queryDesc->plannedstmt;
+		frame->source = queryDesc->sourceText;
+		frame->subid = GetCurrentSubTransactionId();
+		frame->first_cid = GetCurrentCommandId(false);
+		exec_frames = lappend(exec_frames, frame);
+	}
+	else if (active && current_frame != NULL)
+	{
+		frame = current_frame;
+		/* the statement an EXECUTE runs stands for it */
+		if (frame == utility_frame && nesting == 1 && frame->execute_qd == NULL &&
+			frame->stmt == NULL && IsA(frame->pstmt->utilityStmt, ExecuteStmt))
+			frame->execute_qd = queryDesc;
+	}
+
+	/* seed random() before anything runs */
+	if (frame != NULL &&
+		(queryDesc->operation != CMD_SELECT || queryDesc->plannedstmt->hasModifyingCTE ||
+		 log_plan_is_volatile(queryDesc->plannedstmt)))
+		log_scan_plan(frame_statement(frame), queryDesc->plannedstmt);
+
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (frame != NULL)
+	{
+		Oid			target = writes_ttpdb_table(queryDesc);
+
+		if (OidIsValid(target))
+		{
+			frame_statement(frame);
+			if (frame->last_touched != target)
+			{
+				log_note_touched(frame->stmt, target);
+				frame->last_touched = target;
+			}
+		}
+	}
+}
+
+static void
+log_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+				 bool execute_once)
+{
+	TopFrame   *saved = current_frame;
+
+	if (nesting == 0)
+		current_frame = find_exec_frame(queryDesc);
+	nesting++;
+	PG_TRY();
+	{
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		nesting--;
+		current_frame = saved;
+	}
+	PG_END_TRY();
+}
+
+static void
+log_executor_finish(QueryDesc *queryDesc)
+{
+	TopFrame   *saved = current_frame;
+
+	if (nesting == 0)
+		current_frame = find_exec_frame(queryDesc);
+	nesting++;
+	PG_TRY();
+	{
+		if (prev_executor_finish)
+			prev_executor_finish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		nesting--;
+		current_frame = saved;
+	}
+	PG_END_TRY();
+}
+
+static void
+log_executor_end(QueryDesc *queryDesc)
+{
+	TopFrame   *frame = nesting == 0 ? find_exec_frame(queryDesc) : NULL;
+	int64		rows = queryDesc->estate ? (int64) queryDesc->estate->es_processed : 0;
+
+	if (frame != NULL)
+	{
+		exec_frames = list_delete_ptr(exec_frames, frame);
+		finish_statement(frame, rows);
+		pfree(frame);
+	}
+	else if (current_frame != NULL && current_frame->stmt != NULL &&
+			 queryDesc->operation != CMD_SELECT && IsTransactionState() &&
+			 OidIsValid(writes_ttpdb_table(queryDesc)))
+	{
+		char	   *text = statement_text(queryDesc->sourceText,
+										  queryDesc->plannedstmt->stmt_location,
+										  queryDesc->plannedstmt->stmt_len);
+
+		/* a nested statement that wrote: part of the detail */
+		if (current_frame->execute_qd != queryDesc)
+			note_nested(current_frame->stmt, text,
+						operation_kind(queryDesc->operation), rows);
+		pfree(text);
+	}
+
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/* ------------------------------------------------------------------------
+ * Utility statements and DDL
+ * ------------------------------------------------------------------------
+ */
+
+/* GRANT and REVOKE on tables have no event trigger objects: look at them. */
+static void
+note_grant_targets(GrantStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->targtype != ACL_TARGET_OBJECT || stmt->objtype != OBJECT_TABLE)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = (RangeVar *) lfirst(lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (OidIsValid(relid) && log_relation_is_ttpdb(relid))
+			note_ddl_target(relid);
+	}
+}
+
+static void
+log_process_utility(PlannedStmt *pstmt, const char *queryString,
+					bool readOnlyTree, ProcessUtilityContext context,
+					ParamListInfo params, QueryEnvironment *queryEnv,
+					DestReceiver *dest, QueryCompletion *qc)
+{
+	bool		top = nesting == 0 && ttpdb_log_enabled && IsTransactionState();
+	TopFrame	frame;
+	TopFrame   *saved = current_frame;
+	TopFrame   *saved_utility = utility_frame;
+	uint64		touches_before = touch_count;
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (top)
+	{
+		memset(&frame, 0, sizeof(frame));
+		frame.pstmt = pstmt;
+		frame.source = queryString;
+		frame.subid = GetCurrentSubTransactionId();
+		frame.first_cid = GetCurrentCommandId(false);
+		current_frame = &frame;
+		utility_frame = &frame;
+	}
+	if (ttpdb_log_enabled && IsTransactionState() && IsA(parsetree, GrantStmt))
+		note_grant_targets((GrantStmt *) parsetree);
+
+	nesting++;
+	PG_TRY();
+	{
+		if (top && IsA(parsetree, CopyStmt) &&
+			log_copy_applies((CopyStmt *) parsetree))
+			log_copy_run(frame_statement(&frame), pstmt, queryString, qc);
+		else if (prev_process_utility)
+			prev_process_utility(pstmt, queryString, readOnlyTree, context,
+								 params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		nesting--;
+		current_frame = saved;
+		utility_frame = saved_utility;
+	}
+	PG_END_TRY();
+
+	if (top)
+		finish_statement(&frame, qc ? (int64) qc->nprocessed : 0);
+	else if (current_frame != NULL && current_frame->stmt != NULL &&
+			 touch_count > touches_before && IsTransactionState())
+	{
+		char	   *text = statement_text(queryString, pstmt->stmt_location,
+										  pstmt->stmt_len);
+
+		note_nested(current_frame->stmt, text,
+					GetCommandTagName(CreateCommandTag(parsetree)),
+					qc ? (int64) qc->nprocessed : 0);
+		pfree(text);
+	}
+}
+
+/*
+ * DDL on a ttpdb table, its columns or its indexes.  Other objects that
+ * belong to a table (constraints, triggers, policies, rules, comments) are
+ * reported by the extension's event triggers (ttpdb.log_note_ddl).
+ */
+static void
+log_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+				  int subId, void *arg)
+{
+	if (prev_object_access)
+		prev_object_access(access, classId, objectId, subId, arg);
+
+	if (!ttpdb_log_enabled || !ttpdb_is_preloaded() || !IsTransactionState())
+		return;
+	if (classId != RelationRelationId)
+		return;
+	if (access != OAT_POST_CREATE && access != OAT_POST_ALTER && access != OAT_DROP)
+		return;
+	if (log_relation_is_ttpdb(objectId))
+	{
+		Oid			relid = objectId;
+
+		if (get_rel_relkind(objectId) == RELKIND_INDEX)
+			relid = IndexGetRelation(objectId, false);
+		note_ddl_target(relid);
+	}
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_log_note_ddl);
+
+/*
+ * ttpdb.log_note_ddl(oid[]) returns void
+ *		Called by the extension's event triggers: the running DDL statement
+ *		touched these tables (those that are ttpdb tables count).
+ */
+Datum
+ttpdb_log_note_ddl(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (!ttpdb_is_preloaded())
+		PG_RETURN_VOID();
+	deconstruct_array(arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		Oid			relid = nulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+
+		if (!OidIsValid(relid) || !log_relation_is_ttpdb(relid))
+			continue;
+		if (get_rel_relkind(relid) == RELKIND_INDEX)
+			relid = IndexGetRelation(relid, false);
+		note_ddl_target(relid);
+	}
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * log_close_transaction
+ *		At pre-commit: a statement still running (a procedure that commits)
+ *		gets an entry for what it did in this transaction; so do writes
+ *		made outside any statement.
+ */
+void
+log_close_transaction(void)
+{
+	if (utility_frame != NULL && utility_frame->stmt != NULL)
+		finish_statement(utility_frame, 0);
+	if (current_frame != NULL && current_frame != utility_frame &&
+		current_frame->stmt != NULL)
+		finish_statement(current_frame, 0);
+	if (orphan_frame != NULL)
+	{
+		finish_statement(orphan_frame, 0);
+		orphan_frame = NULL;
+	}
+}
+
+static void
+log_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			/* everything below lived in the transaction's memory */
+			exec_frames = NIL;
+			orphan_frame = NULL;
+			effects_saves = NIL;
+			if (utility_frame != NULL)
+				utility_frame->stmt = NULL;
+			if (current_frame != NULL)
+				current_frame->stmt = NULL;
+			log_forget_all();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	switch (event)
+	{
+		case SUBXACT_EVENT_START_SUB:
+			/* a statement's effects inside it may roll back: remember them */
+			if (current_frame != NULL && ttpdb_log_enabled)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+				EffectsSave *save = palloc(sizeof(EffectsSave));
+
+				save->subid = mySubid;
+				save->stmt = frame_statement(current_frame);
+				save->effects = save->stmt->effects;
+				effects_saves = lappend(effects_saves, save);
+				MemoryContextSwitchTo(old);
+			}
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			foreach(lc, effects_saves)
+				if (((EffectsSave *) lfirst(lc))->subid == mySubid)
+					effects_saves = foreach_delete_current(effects_saves, lc);
+			break;
+		case SUBXACT_EVENT_ABORT_SUB:
+			foreach(lc, effects_saves)
+			{
+				EffectsSave *save = (EffectsSave *) lfirst(lc);
+
+				if (save->subid == mySubid && current_frame != NULL &&
+					current_frame->stmt == save->stmt)
+					save->stmt->effects = save->effects;
+				if (save->subid >= mySubid)
+					effects_saves = foreach_delete_current(effects_saves, lc);
+			}
+			/* statements that started inside it are gone */
+			foreach(lc, exec_frames)
+			{
+				TopFrame   *frame = (TopFrame *) lfirst(lc);
+
+				if (frame->subid >= mySubid)
+				{
+					if (frame->stmt != NULL)
+						MemoryContextDelete(frame->stmt->context);
+					exec_frames = foreach_delete_current(exec_frames, lc);
+				}
+			}
+			if (orphan_frame != NULL && orphan_frame->subid >= mySubid)
+			{
+				if (orphan_frame->stmt != NULL)
+					MemoryContextDelete(orphan_frame->stmt->context);
+				orphan_frame = NULL;
+			}
+			log_forget_subxact(mySubid);
+			break;
+		default:
+			break;
+	}
+}

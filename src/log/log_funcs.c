@@ -1,0 +1,892 @@
+/*-------------------------------------------------------------------------
+ *
+ * log_funcs.c
+ *	  SQL functions over the statement log: which entry created a row
+ *	  version (CAUSED_BY), and the check of the hash chain.
+ *
+ * A row version carries the transaction that created it (xmin) and the
+ * command id of the statement inside it (cmin; for kept versions, stored
+ * in their header by tam_history.c).  An entry records its transaction and
+ * the command ids its changes carry, so the pair names the entry.  A
+ * subtransaction's xid is mapped to its top-level transaction through
+ * ttpdb.commit_times.  Entries never change once committed, so lookups are
+ * cached per backend.
+ *
+ * IDENTIFICATION
+ *	  src/log/log_funcs.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/acl.h"
+#include "catalog/pg_authid_d.h"
+#include "utils/jsonb.h"
+#include "commands/defrem.h"
+#include "catalog/pg_class.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
+#include "utils/xid8.h"
+
+#include "log.h"
+#include "log_entries.h"
+#include "tam/tam.h"
+
+/* Columns of ttpdb.commit_times used here. */
+#define Anum_commit_times_committed_at	3
+#define Anum_commit_times_top_xid		4
+#define Anum_commit_times_first_entry	5
+#define Anum_commit_times_entry_count	6
+
+/* Most transactions whose entries a backend keeps in its cache. */
+#define ENTRY_CACHE_MAX		(64 * 1024)
+
+typedef struct EntryRange
+{
+	CommandId	first_cid;
+	CommandId	last_cid;
+	int64		entry;
+} EntryRange;
+
+typedef struct EntryCacheKey
+{
+	int64		era;
+	uint64		fxid;
+} EntryCacheKey;
+
+typedef struct EntryCacheEntry
+{
+	EntryCacheKey key;
+	int			nranges;
+	EntryRange *ranges;			/* in TopMemoryContext */
+} EntryCacheEntry;
+
+static HTAB *entry_cache = NULL;
+
+/* The top-level transaction of a committed (sub)transaction, if stamped. */
+static bool
+top_transaction_of(int64 era, FullTransactionId fxid, FullTransactionId *top)
+{
+	Relation	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found;
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
+				FullTransactionIdGetDatum(fxid));
+	/* committed facts: no MVCC snapshot, no SSI locks */
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
+							  true, SnapshotSelf, 2, skey);
+	tup = systable_getnext(scan);
+	found = HeapTupleIsValid(tup);
+	if (found)
+	{
+		bool		isnull;
+		Datum		value = heap_getattr(tup, Anum_commit_times_top_xid,
+										 RelationGetDescr(rel), &isnull);
+
+		*top = isnull ? fxid : DatumGetFullTransactionId(value);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Load the command id ranges of a transaction's entries. */
+static EntryCacheEntry *
+load_entries(int64 era, FullTransactionId fxid)
+{
+	EntryCacheKey key;
+	EntryCacheEntry *cached;
+	FullTransactionId top;
+	Relation	rel;
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *ranges = NIL;
+	ListCell   *lc;
+	bool		found;
+
+	if (entry_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(EntryCacheKey);
+		ctl.entrysize = sizeof(EntryCacheEntry);
+		ctl.hcxt = TopMemoryContext;
+		entry_cache = hash_create("ttpdb log entries by transaction", 1024, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.era = era;
+	key.fxid = U64FromFullTransactionId(fxid);
+	cached = hash_search(entry_cache, &key, HASH_FIND, &found);
+	if (found)
+		return cached;
+
+	/* not stamped (yet): nothing to cache */
+	if (!top_transaction_of(era, fxid, &top))
+		return NULL;
+
+	rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
+	ScanKeyInit(&skey[0], Anum_log_entries_era, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(era));
+	ScanKeyInit(&skey[1], Anum_log_entries_xid, BTEqualStrategyNumber, F_XID8EQ,
+				FullTransactionIdGetDatum(top));
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("log_entries_xid_idx"),
+							  true, SnapshotSelf, 2, skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		EntryRange *r = palloc(sizeof(EntryRange));
+		bool		isnull;
+
+		r->entry = DatumGetInt64(heap_getattr(tup, Anum_log_entries_entry, desc, &isnull));
+		r->first_cid = (CommandId) DatumGetInt64(heap_getattr(tup, Anum_log_entries_first_cid,
+															  desc, &isnull));
+		r->last_cid = (CommandId) DatumGetInt64(heap_getattr(tup, Anum_log_entries_last_cid,
+															 desc, &isnull));
+		ranges = lappend(ranges, r);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (hash_get_num_entries(entry_cache) >= ENTRY_CACHE_MAX)
+	{
+		/* full: answer from a cache entry that lives for this call only */
+		cached = palloc0(sizeof(EntryCacheEntry));
+		cached->ranges = palloc(Max(list_length(ranges), 1) * sizeof(EntryRange));
+	}
+	else
+	{
+		cached = hash_search(entry_cache, &key, HASH_ENTER, NULL);
+		cached->ranges = MemoryContextAlloc(TopMemoryContext,
+											Max(list_length(ranges), 1) * sizeof(EntryRange));
+	}
+	cached->nranges = list_length(ranges);
+	foreach(lc, ranges)
+		cached->ranges[foreach_current_index(lc)] = *(EntryRange *) lfirst(lc);
+	list_free_deep(ranges);
+	return cached;
+}
+
+/*
+ * log_entry_of
+ *		The entry that a change made by (sub)transaction "fxid" with command
+ *		id "cid" belongs to; false if none does.  Without a command id, the
+ *		transaction's entry if it has only one.
+ */
+bool
+log_entry_of(int64 era, FullTransactionId fxid, CommandId cid, int64 *entry)
+{
+	EntryCacheEntry *cached;
+
+	if (!FullTransactionIdIsValid(fxid))
+		return false;
+	cached = load_entries(era, fxid);
+	if (cached == NULL)
+		return false;
+	/* the command id was overwritten: only a lone entry is certain */
+	if (cid == InvalidCommandId)
+	{
+		if (cached->nranges != 1)
+			return false;
+		*entry = cached->ranges[0].entry;
+		return true;
+	}
+	for (int i = 0; i < cached->nranges; i++)
+		if (cid >= cached->ranges[i].first_cid && cid <= cached->ranges[i].last_cid)
+		{
+			*entry = cached->ranges[i].entry;
+			return true;
+		}
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_caused_by);
+
+/*
+ * ttpdb.caused_by(xmin xid, cmin cid) returns bigint
+ *		The log entry that created the row version with these system
+ *		columns, or NULL: created before the log, with the log off, by the
+ *		caller's own open transaction, or its cmin was overwritten.
+ */
+Datum
+ttpdb_caused_by(PG_FUNCTION_ARGS)
+{
+	TransactionId xmin = DatumGetTransactionId(PG_GETARG_DATUM(0));
+	CommandId	cmin = DatumGetCommandId(PG_GETARG_DATUM(1));
+	int64		entry;
+
+	if (!TransactionIdIsNormal(xmin) || TransactionIdIsCurrentTransactionId(xmin))
+		PG_RETURN_NULL();
+	if (!log_entry_of(ttpdb_current_era(), ttpdb_full_xid(xmin), cmin, &entry))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(entry);
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_caused_by_op);
+
+/*
+ * ttpdb.caused_by(version record, entry bigint) returns boolean, the
+ *		operator <~: ROW(t.xmin, t.cmin) <~ 42 is true for the row versions
+ *		entry 42 created.
+ */
+Datum
+ttpdb_caused_by_op(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
+	int64		wanted = PG_GETARG_INT64(1);
+	TupleDesc	desc;
+	HeapTupleData tuple;
+	bool		isnull1,
+				isnull2;
+	Datum		xmin,
+				cmin;
+	int64		entry;
+
+	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
+								  HeapTupleHeaderGetTypMod(rec));
+	if (desc->natts != 2 || TupleDescAttr(desc, 0)->atttypid != XIDOID ||
+		TupleDescAttr(desc, 1)->atttypid != CIDOID)
+	{
+		ReleaseTupleDesc(desc);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the left operand of <~ must be a row of xmin and cmin"),
+				 errhint("Write ROW(t.xmin, t.cmin) <~ entry.")));
+	}
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	xmin = heap_getattr(&tuple, 1, desc, &isnull1);
+	cmin = heap_getattr(&tuple, 2, desc, &isnull2);
+	ReleaseTupleDesc(desc);
+	if (isnull1 || isnull2)
+		PG_RETURN_BOOL(false);
+	if (!TransactionIdIsNormal(DatumGetTransactionId(xmin)) ||
+		TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
+		PG_RETURN_BOOL(false);
+	if (!log_entry_of(ttpdb_current_era(), ttpdb_full_xid(DatumGetTransactionId(xmin)),
+					  DatumGetCommandId(cmin), &entry))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(entry == wanted);
+}
+
+/* ------------------------------------------------------------------------
+ * verify()
+ * ------------------------------------------------------------------------
+ */
+
+typedef struct CommittedRange
+{
+	int64		first;
+	int64		last;
+} CommittedRange;
+
+static int
+committed_range_cmp(const void *a, const void *b)
+{
+	const CommittedRange *ra = a;
+	const CommittedRange *rb = b;
+
+	return (ra->first > rb->first) - (ra->first < rb->first);
+}
+
+/* The entry ranges of every committed transaction, sorted. */
+static CommittedRange *
+committed_ranges(Snapshot snapshot, int *n)
+{
+	Relation	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	HeapTuple	tup;
+	int			cap = 1024;
+	CommittedRange *ranges = palloc(cap * sizeof(CommittedRange));
+
+	*n = 0;
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull1,
+					isnull2;
+		Datum		first = heap_getattr(tup, Anum_commit_times_first_entry,
+										 RelationGetDescr(rel), &isnull1);
+		Datum		count = heap_getattr(tup, Anum_commit_times_entry_count,
+										 RelationGetDescr(rel), &isnull2);
+
+		if (isnull1 || isnull2 || DatumGetInt32(count) <= 0)
+			continue;
+		if (*n == cap)
+		{
+			cap *= 2;
+			ranges = repalloc_huge(ranges, cap * sizeof(CommittedRange));
+		}
+		ranges[*n].first = DatumGetInt64(first);
+		ranges[*n].last = DatumGetInt64(first) + DatumGetInt32(count) - 1;
+		(*n)++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	qsort(ranges, *n, sizeof(CommittedRange), committed_range_cmp);
+	return ranges;
+}
+
+/* Whether any committed transaction reserved an entry in [from, to]. */
+static bool
+committed_in(CommittedRange *ranges, int n, int64 from, int64 to)
+{
+	int			lo = 0,
+				hi = n;
+
+	/* first range whose last >= from (ranges do not overlap) */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (ranges[mid].last < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ranges[lo].first <= to;
+}
+
+static bool
+bytea_is_hash(Datum value, bool isnull, const uint8 *hash)
+{
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(value);
+	return VARSIZE_ANY_EXHDR(b) == LOG_HASH_LEN &&
+		memcmp(VARDATA_ANY(b), hash, LOG_HASH_LEN) == 0;
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_verify);
+
+/*
+ * ttpdb.verify() returns table (entries bigint, unverified_links bigint,
+ *		first_broken_entry bigint, problem text)
+ *		Recompute every entry's content hash and chain link, in entry order;
+ *		report the first that does not match.  A link after numbers that no
+ *		committed transaction reserved (a transaction that failed after
+ *		numbering its entries) cannot be checked and is counted.
+ */
+Datum
+ttpdb_verify(PG_FUNCTION_ARGS)
+{
+	TupleDesc	resultdesc;
+	Relation	rel;
+	Relation	index;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snapshot = GetActiveSnapshot();
+	CommittedRange *ranges;
+	int			nranges;
+	int64		checked = 0;
+	int64		unverified = 0;
+	int64		prev_entry = 0;
+	uint8		prev_chain[LOG_HASH_LEN];
+	int64		broken = 0;
+	char	   *problem = NULL;
+	Datum		result[4];
+	bool		result_nulls[4] = {false, false, true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &resultdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	memset(prev_chain, 0, sizeof(prev_chain));
+	ranges = committed_ranges(snapshot, &nranges);
+	rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
+	index = index_open(ttpdb_catalog_relid("log_entries_pkey"), AccessShareLock);
+	scan = systable_beginscan_ordered(rel, index, snapshot, 0, NULL);
+	while (problem == NULL &&
+		   HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		Datum		values[Natts_log_entries];
+		bool		nulls[Natts_log_entries];
+		uint8		content[LOG_HASH_LEN];
+		uint8		chain[LOG_HASH_LEN];
+		int64		entry;
+		bytea	   *stored_prev;
+
+		heap_deform_tuple(tup, desc, values, nulls);
+		entry = DatumGetInt64(values[Anum_log_entries_entry - 1]);
+		checked++;
+
+		log_content_hash(values, nulls, content);
+		if (!bytea_is_hash(values[Anum_log_entries_content_hash - 1],
+						   nulls[Anum_log_entries_content_hash - 1], content))
+		{
+			broken = entry;
+			problem = "its content does not match its content hash";
+			break;
+		}
+
+		/* the link to the entry before it */
+		if (entry > prev_entry + 1 &&
+			committed_in(ranges, nranges, prev_entry + 1, entry - 1))
+		{
+			broken = entry;
+			problem = psprintf("entries " INT64_FORMAT " to " INT64_FORMAT
+							   " before it, of committed transactions, are missing",
+							   prev_entry + 1, entry - 1);
+			break;
+		}
+		if (nulls[Anum_log_entries_prev_chain - 1] ||
+			nulls[Anum_log_entries_chain - 1] ||
+			nulls[Anum_log_entries_committed_at - 1])
+		{
+			broken = entry;
+			problem = "its chain link is missing";
+			break;
+		}
+		stored_prev = DatumGetByteaPP(values[Anum_log_entries_prev_chain - 1]);
+		if (VARSIZE_ANY_EXHDR(stored_prev) != LOG_HASH_LEN)
+		{
+			broken = entry;
+			problem = "its chain link is malformed";
+			break;
+		}
+		if (entry == prev_entry + 1)
+		{
+			if (memcmp(VARDATA_ANY(stored_prev), prev_chain, LOG_HASH_LEN) != 0)
+			{
+				broken = entry;
+				problem = psprintf("it does not link to entry " INT64_FORMAT, prev_entry);
+				break;
+			}
+		}
+		else
+			unverified++;
+
+		log_chain_hash((uint8 *) VARDATA_ANY(stored_prev), entry,
+					   DatumGetTimestampTz(values[Anum_log_entries_committed_at - 1]),
+					   content, chain);
+		if (!bytea_is_hash(values[Anum_log_entries_chain - 1], false, chain))
+		{
+			broken = entry;
+			problem = "its chain hash does not match its content, number and commit time";
+			break;
+		}
+		memcpy(prev_chain, chain, LOG_HASH_LEN);
+		prev_entry = entry;
+		CHECK_FOR_INTERRUPTS();
+	}
+	systable_endscan_ordered(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	/* entries of committed transactions after the last one */
+	if (problem == NULL && nranges > 0 && ranges[nranges - 1].last > prev_entry)
+	{
+		broken = prev_entry + 1;
+		problem = psprintf("entries " INT64_FORMAT " to " INT64_FORMAT
+						   ", of committed transactions, are missing",
+						   Max(prev_entry + 1, ranges[nranges - 1].first),
+						   ranges[nranges - 1].last);
+	}
+
+	result[0] = Int64GetDatum(checked);
+	result[1] = Int64GetDatum(unverified);
+	if (problem != NULL)
+	{
+		result[2] = Int64GetDatum(broken);
+		result[3] = CStringGetTextDatum(problem);
+		result_nulls[2] = result_nulls[3] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(resultdesc),
+													  result, result_nulls)));
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_log_copy_content);
+
+/*
+ * ttpdb.log_copy_content(entry bigint) returns bytea
+ *		The content a COPY FROM entry read, or NULL when it was past
+ *		ttpdb.log_copy_limit (or the entry is no COPY).  Readable by the
+ *		role that ran it and by members of pg_read_all_stats.
+ */
+Datum
+ttpdb_log_copy_content(PG_FUNCTION_ARGS)
+{
+	int64		wanted = PG_GETARG_INT64(0);
+	Relation	rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bytea	   *result = NULL;
+
+	ScanKeyInit(&skey, Anum_log_entries_entry, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(wanted));
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("log_entries_pkey"), true,
+							  GetActiveSnapshot(), 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull1,
+					isnull2;
+		Datum		data = heap_getattr(tup, Anum_log_entries_copy_data,
+										RelationGetDescr(rel), &isnull1);
+		Datum		size = heap_getattr(tup, Anum_log_entries_copy_bytes,
+										RelationGetDescr(rel), &isnull2);
+
+		bool		isnull3;
+		Oid			role = DatumGetObjectId(heap_getattr(tup, Anum_log_entries_role_id,
+														 RelationGetDescr(rel), &isnull3));
+
+		/* the content is the statement's: visible as its text is */
+		if (!has_privs_of_role(GetUserId(), role) &&
+			!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for the COPY content of log entry " INT64_FORMAT,
+							wanted),
+					 errhint("Only the role that ran the COPY and members of pg_read_all_stats can read it.")));
+		if (!isnull1 && !isnull2)
+		{
+			int64		rawlen = DatumGetInt64(size);
+			char	   *raw = log_copy_decompress(DatumGetByteaPP(data), rawlen);
+
+			result = palloc(VARHDRSZ + rawlen);
+			SET_VARSIZE(result, VARHDRSZ + rawlen);
+			memcpy(VARDATA(result), raw, rawlen);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* ------------------------------------------------------------------------
+ * log_consistency()
+ * ------------------------------------------------------------------------
+ */
+
+typedef struct XactKey
+{
+	int64		era;
+	uint64		fxid;
+} XactKey;
+
+/* What the store says a transaction did, and what its entries say. */
+typedef struct XactBalance
+{
+	XactKey		key;			/* the top-level transaction */
+	uint64		stored[2];		/* versions it left minus versions it ended */
+	uint64		logged[2];		/* the sum of its entries' digests */
+	int64		entries;
+	bool		unchecked;		/* it rewrote a table: digests cannot match */
+	bool		has_commit;
+	int			entry_count;	/* from commit_times, -1 if NULL */
+} XactBalance;
+
+typedef struct ConsistencyState
+{
+	HTAB	   *xacts;			/* XactBalance by top-level transaction */
+	HTAB	   *tops;			/* subtransaction -> top (XactKey -> XactKey) */
+	Relation	commit_times;
+} ConsistencyState;
+
+typedef struct TopMap
+{
+	XactKey		key;
+	bool		found;
+	XactKey		top;
+	int			entry_count;
+} TopMap;
+
+/* The commit_times row of a (sub)transaction, cached. */
+static TopMap *
+lookup_top(ConsistencyState *st, int64 era, FullTransactionId fxid)
+{
+	XactKey		key;
+	TopMap	   *map;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.era = era;
+	key.fxid = U64FromFullTransactionId(fxid);
+	map = hash_search(st->tops, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		ScanKeyData skey[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		map->found = false;
+		ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
+		ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
+					FullTransactionIdGetDatum(fxid));
+		scan = systable_beginscan(st->commit_times,
+								  ttpdb_catalog_relid("commit_times_pkey"),
+								  true, GetActiveSnapshot(), 2, skey);
+		tup = systable_getnext(scan);
+		if (HeapTupleIsValid(tup))
+		{
+			TupleDesc	desc = RelationGetDescr(st->commit_times);
+			bool		isnull;
+			Datum		value;
+
+			map->found = true;
+			map->top = key;
+			value = heap_getattr(tup, Anum_commit_times_top_xid, desc, &isnull);
+			if (!isnull)
+				map->top.fxid = DatumGetUInt64(value);
+			value = heap_getattr(tup, Anum_commit_times_entry_count, desc, &isnull);
+			map->entry_count = isnull ? -1 : DatumGetInt32(value);
+		}
+		systable_endscan(scan);
+	}
+	return map;
+}
+
+static XactBalance *
+balance_of(ConsistencyState *st, XactKey *top)
+{
+	bool		found;
+	XactBalance *b = hash_search(st->xacts, top, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(((char *) b) + sizeof(XactKey), 0, sizeof(XactBalance) - sizeof(XactKey));
+		b->entry_count = -1;
+	}
+	return b;
+}
+
+/* A version created (sign 1) or ended (sign -1) by a transaction. */
+static void
+account_version(ConsistencyState *st, TupleDesc desc, HeapTuple tuple, int64 era,
+				FullTransactionId fxid, int sign)
+{
+	TopMap	   *map;
+	XactBalance *b;
+
+	if (!FullTransactionIdIsValid(fxid))
+		return;
+	map = lookup_top(st, era, fxid);
+	if (!map->found)
+		return;					/* not stamped: written before the table was ttpdb */
+	b = balance_of(st, &map->top);
+	b->has_commit = true;
+	b->entry_count = lookup_top(st, era, FullTransactionIdFromU64(map->top.fxid))->entry_count;
+	log_tuple_digest(b->stored, desc, tuple, sign);
+}
+
+/* Every version of one ttpdb table: the present and the kept ones. */
+static void
+account_table(ConsistencyState *st, Oid relid, int64 era, Snapshot snapshot)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	const TableAmRoutine *heap = ttpdb_heap_routine();
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan;
+	HistoryScan history;
+	HistoryVersion version;
+
+	scan = heap->scan_begin(rel, snapshot, 0, NULL, NULL, SO_TYPE_SEQSCAN | SO_ALLOW_PAGEMODE);
+	while (heap->scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		should_free;
+		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+		TransactionId xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+
+		if (!TransactionIdIsCurrentTransactionId(xmin))
+			account_version(st, desc, tuple, era, ttpdb_full_xid(xmin), 1);
+		if (should_free)
+			heap_freetuple(tuple);
+		CHECK_FOR_INTERRUPTS();
+	}
+	heap->scan_end(scan);
+	ExecDropSingleTupleTableSlot(slot);
+
+	history = history_begin_scan(rel, snapshot);
+	while (history_next(history, &version))
+	{
+		HeapTuple	tuple = history_version_tuple(history);
+
+		account_version(st, desc, tuple, version.era, version.created_xid, 1);
+		account_version(st, desc, tuple, version.era, version.ended_xid, -1);
+		pfree(tuple);
+		CHECK_FOR_INTERRUPTS();
+	}
+	history_end_scan(history);
+	table_close(rel, AccessShareLock);
+}
+
+static bool
+parse_digest(const char *hex, uint64 *digest)
+{
+	char		lane[17];
+
+	if (hex == NULL || strlen(hex) != 32)
+		return false;
+	lane[16] = '\0';
+	memcpy(lane, hex, 16);
+	digest[0] = strtou64(lane, NULL, 16);
+	memcpy(lane, hex + 16, 16);
+	digest[1] = strtou64(lane, NULL, 16);
+	return true;
+}
+
+static void
+put_problem(ReturnSetInfo *rsinfo, const char *problem, XactBalance *b, int64 entry,
+			const char *detail)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, entry == 0, detail == NULL};
+
+	values[0] = CStringGetTextDatum(problem);
+	values[1] = FullTransactionIdGetDatum(FullTransactionIdFromU64(b->key.fxid));
+	values[2] = Int64GetDatum(entry);
+	values[3] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_log_consistency);
+
+/*
+ * ttpdb.log_consistency() returns table (problem text, xid xid8,
+ *		entry bigint, detail text)
+ *		Check the log against the data: every transaction that left or ended
+ *		row versions of ttpdb tables with the log on has entries, every entry
+ *		belongs to a committed transaction, and the digests of a
+ *		transaction's entries add up to the versions it left minus those it
+ *		ended.  No rows: consistent.  Superuser only (it reads every table).
+ */
+Datum
+ttpdb_log_consistency(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ConsistencyState st;
+	HASHCTL		ctl;
+	Snapshot	snapshot = GetActiveSnapshot();
+	int64		era = ttpdb_current_era();
+	Relation	classrel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Oid			amoid;
+	Relation	log_rel;
+	HASH_SEQ_STATUS seq;
+	XactBalance *b;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers can check the consistency of the ttpdb log"),
+				 errdetail("The check reads every ttpdb table and its history.")));
+	InitMaterializedSRF(fcinfo, 0);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(XactKey);
+	ctl.entrysize = sizeof(XactBalance);
+	ctl.hcxt = CurrentMemoryContext;
+	st.xacts = hash_create("ttpdb consistency transactions", 1024, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(TopMap);
+	st.tops = hash_create("ttpdb consistency subtransactions", 1024, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	st.commit_times = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+
+	/* what the tables say */
+	amoid = get_table_am_oid("ttpdb", false);
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(classrel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+
+		if (form->relam == amoid && form->relkind == RELKIND_RELATION &&
+			form->relpersistence == RELPERSISTENCE_PERMANENT)
+			account_table(&st, form->oid, era, snapshot);
+	}
+	table_endscan(scan);
+	table_close(classrel, AccessShareLock);
+
+	/* what the log says */
+	log_rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
+	scan = table_beginscan(log_rel, snapshot, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		TupleDesc	desc = RelationGetDescr(log_rel);
+		bool		isnull;
+		XactKey		key;
+		TopMap	   *map;
+		uint64		digest[2];
+		char	   *kind;
+		char	   *hex;
+		Datum		effects;
+		int64		entry = DatumGetInt64(heap_getattr(tup, Anum_log_entries_entry, desc, &isnull));
+
+		memset(&key, 0, sizeof(key));
+		key.era = DatumGetInt64(heap_getattr(tup, Anum_log_entries_era, desc, &isnull));
+		key.fxid = DatumGetUInt64(heap_getattr(tup, Anum_log_entries_xid, desc, &isnull));
+		b = balance_of(&st, &key);
+		b->entries++;
+		map = lookup_top(&st, key.era, FullTransactionIdFromU64(key.fxid));
+		b->has_commit = map->found;
+		b->entry_count = map->found ? map->entry_count : -1;
+
+		kind = TextDatumGetCString(heap_getattr(tup, Anum_log_entries_kind, desc, &isnull));
+		if (strcmp(kind, "ALTER TABLE") == 0)
+			b->unchecked = true;	/* a rewrite writes every row again */
+		effects = heap_getattr(tup, Anum_log_entries_effects, desc, &isnull);
+		hex = isnull ? NULL :
+			TextDatumGetCString(DirectFunctionCall2(jsonb_object_field_text, effects,
+													CStringGetTextDatum("digest")));
+		if (parse_digest(hex, digest))
+		{
+			b->logged[0] += digest[0];
+			b->logged[1] += digest[1];
+		}
+		else
+			put_problem(rsinfo, "entry without a digest", b, entry, NULL);
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	table_close(log_rel, AccessShareLock);
+	table_close(st.commit_times, AccessShareLock);
+
+	hash_seq_init(&seq, st.xacts);
+	while ((b = hash_seq_search(&seq)) != NULL)
+	{
+		if (b->entries > 0 && !b->has_commit)
+			put_problem(rsinfo, "entries without a committed transaction", b, 0, NULL);
+		else if (b->entries == 0 && b->entry_count > 0)
+			put_problem(rsinfo, "transaction without its entries", b, 0,
+						psprintf("commit_times says it has %d entries", b->entry_count));
+		else if (b->entries > 0 && b->entry_count != b->entries)
+			put_problem(rsinfo, "transaction with missing or extra entries", b, 0,
+						psprintf("%lld entries, commit_times says %d",
+								 (long long) b->entries, b->entry_count));
+		else if (b->entries > 0 && !b->unchecked &&
+				 (b->stored[0] != b->logged[0] || b->stored[1] != b->logged[1]))
+			put_problem(rsinfo, "entries whose effects differ from the stored versions",
+						b, 0, NULL);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,493 @@
+/*-------------------------------------------------------------------------
+ *
+ * log_write.c
+ *	  The entries of the current transaction, from the end of each logged
+ *	  statement to the commit that writes them to ttpdb.log_entries.
+ *
+ * An entry's number is its place in the log: the commit order of
+ * transactions, then statement order inside one.  Commit order is only
+ * known at commit, so a transaction keeps its entries in memory until its
+ * pre-commit callback, where, under the lock that picks its commit stamp
+ * (tam_commit.c), it reserves their numbers and links them into the hash
+ * chain; it then inserts them, in the same transaction as its changes.
+ * An entry of a subtransaction that rolls back is forgotten.
+ *
+ * The chain: each entry holds the SHA-256 of its own content, and
+ *		chain = SHA-256(prev_chain || entry || committed_at || content_hash)
+ * where prev_chain is the chain of the entry numbered before it.  The
+ * transaction that reserved that number may still fail to commit (crash,
+ * serialization failure after the stamp); its number is then missing from
+ * the log, and ttpdb.verify() accepts the link only if no committed
+ * transaction reserved the missing numbers (ttpdb.commit_times records
+ * each transaction's first entry and count).
+ *
+ * IDENTIFICATION
+ *	  src/log/log_write.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/xid8.h"
+
+#include "log.h"
+#include "log_entries.h"
+#include "tam/tam.h"
+
+typedef struct PendingEntry
+{
+	SubTransactionId subid;
+	Datum		values[Natts_log_entries];
+	bool		nulls[Natts_log_entries];
+	uint8		content[LOG_HASH_LEN];
+	uint8		prev[LOG_HASH_LEN];
+	uint8		chain[LOG_HASH_LEN];
+} PendingEntry;
+
+/* This transaction's entries, in statement order; in TopTransactionContext. */
+static List *pending = NIL;
+
+static bytea *
+hash_to_bytea(const uint8 *hash)
+{
+	bytea	   *b = palloc(VARHDRSZ + LOG_HASH_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + LOG_HASH_LEN);
+	memcpy(VARDATA(b), hash, LOG_HASH_LEN);
+	return b;
+}
+
+static Datum
+cstring_datum(const char *s)
+{
+	return PointerGetDatum(cstring_to_text(s));
+}
+
+/* A text[] of the parameters, NULL elements for NULL values. */
+static Datum
+parameters_datum(List *parameters)
+{
+	int			n = list_length(parameters);
+	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
+	bool	   *nulls = palloc(Max(n, 1) * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	ListCell   *lc;
+
+	foreach(lc, parameters)
+	{
+		int			i = foreach_current_index(lc);
+		char	   *s = (char *) lfirst(lc);
+
+		nulls[i] = (s == NULL);
+		elems[i] = s ? cstring_datum(s) : (Datum) 0;
+	}
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static Datum
+tables_datum(List *tables)
+{
+	int			n = list_length(tables);
+	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
+	ListCell   *lc;
+
+	foreach(lc, tables)
+		elems[foreach_current_index(lc)] = ObjectIdGetDatum(lfirst_oid(lc));
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true,
+										   TYPALIGN_INT));
+}
+
+static Datum
+effects_datum(LogStatement *stmt)
+{
+	char	   *json = psprintf("{\"inserted\": " INT64_FORMAT ", \"updated\": " INT64_FORMAT
+								", \"deleted\": " INT64_FORMAT ", \"digest\": \"%s\"}",
+								stmt->effects.inserted, stmt->effects.updated,
+								stmt->effects.deleted,
+								log_effects_digest_hex(&stmt->effects));
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+static Datum
+nested_datum(LogStatement *stmt)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, stmt->nested)
+	{
+		LogNested  *n = (LogNested *) lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"statement\": ");
+		escape_json(&buf, n->statement);
+		appendStringInfoString(&buf, ", \"kind\": ");
+		escape_json(&buf, n->kind);
+		appendStringInfo(&buf, ", \"calls\": " INT64_FORMAT ", \"rows\": " INT64_FORMAT "}",
+						 n->calls, n->rows);
+	}
+	if (stmt->nested_omitted > 0)
+	{
+		if (stmt->nested != NIL)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "{\"omitted_statements\": " INT64_FORMAT "}",
+						 stmt->nested_omitted);
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+/*
+ * log_emit
+ *		Keep the entry of a statement that has ended, until commit.
+ */
+void
+log_emit(LogStatement *stmt)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	PendingEntry *e = palloc0(sizeof(PendingEntry));
+	Datum	   *v = e->values;
+	bool	   *n = e->nulls;
+	Oid			role = GetUserId();
+	char	   *rolename = GetUserNameFromId(role, true);
+
+	e->subid = stmt->subid;
+	/* numbered, stamped and hashed at commit */
+	n[Anum_log_entries_entry - 1] = true;
+	n[Anum_log_entries_era - 1] = true;
+	n[Anum_log_entries_xid - 1] = true;
+	n[Anum_log_entries_statement_no - 1] = true;
+	n[Anum_log_entries_committed_at - 1] = true;
+	n[Anum_log_entries_content_hash - 1] = true;
+	n[Anum_log_entries_prev_chain - 1] = true;
+	n[Anum_log_entries_chain - 1] = true;
+
+	v[Anum_log_entries_role_id - 1] = ObjectIdGetDatum(role);
+	v[Anum_log_entries_role_name - 1] =
+		DirectFunctionCall1(namein, CStringGetDatum(rolename ? rolename : "?"));
+	v[Anum_log_entries_kind - 1] = cstring_datum(stmt->kind);
+	v[Anum_log_entries_statement - 1] = cstring_datum(stmt->statement);
+	if (stmt->has_parameters)
+		v[Anum_log_entries_parameters - 1] = parameters_datum(stmt->parameters);
+	else
+		n[Anum_log_entries_parameters - 1] = true;
+	v[Anum_log_entries_rows_affected - 1] = Int64GetDatum(stmt->rows);
+	v[Anum_log_entries_tables - 1] = tables_datum(stmt->tables);
+	v[Anum_log_entries_effects - 1] = effects_datum(stmt);
+	v[Anum_log_entries_nondeterminism - 1] = log_nondeterminism_jsonb(stmt);
+	v[Anum_log_entries_nested - 1] = nested_datum(stmt);
+	v[Anum_log_entries_first_cid - 1] = Int64GetDatum((int64) stmt->first_cid);
+	v[Anum_log_entries_last_cid - 1] = Int64GetDatum((int64) stmt->last_cid);
+	if (stmt->copy != NULL && stmt->copy->done)
+	{
+		v[Anum_log_entries_copy_sha256 - 1] = PointerGetDatum(hash_to_bytea(stmt->copy->sha256));
+		v[Anum_log_entries_copy_bytes - 1] = Int64GetDatum(stmt->copy->bytes);
+		if (stmt->copy->kept)
+			v[Anum_log_entries_copy_data - 1] =
+				PointerGetDatum(log_copy_compress(stmt->copy->data.data,
+												  stmt->copy->data.len));
+		else
+			n[Anum_log_entries_copy_data - 1] = true;
+	}
+	else
+	{
+		n[Anum_log_entries_copy_sha256 - 1] = true;
+		n[Anum_log_entries_copy_bytes - 1] = true;
+		n[Anum_log_entries_copy_data - 1] = true;
+	}
+
+	pending = lappend(pending, e);
+	MemoryContextSwitchTo(old);
+}
+
+int
+log_pending_count(void)
+{
+	return list_length(pending);
+}
+
+/*
+ * log_forget_subxact
+ *		A subtransaction rolled back: forget the entries of its statements
+ *		(and of its own subtransactions, which have later ids).
+ */
+void
+log_forget_subxact(SubTransactionId subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		PendingEntry *e = (PendingEntry *) lfirst(lc);
+
+		if (e->subid >= subid)
+			pending = foreach_delete_current(pending, lc);
+	}
+}
+
+/* The transaction ended: its memory is going, and so are its entries. */
+void
+log_forget_all(void)
+{
+	pending = NIL;
+}
+
+/* Feed a datum's bytes, length first, to a hash. */
+static void
+hash_datum(pg_cryptohash_ctx *ctx, Datum value, bool isnull, int16 typlen, bool byval)
+{
+	uint32		len;
+
+	if (isnull)
+	{
+		len = 0xFFFFFFFF;
+		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
+		return;
+	}
+	if (byval)
+	{
+		int64		v = (typlen == 8) ? DatumGetInt64(value) : (int64) DatumGetUInt32(value);
+
+		len = sizeof(v);
+		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
+		pg_cryptohash_update(ctx, (uint8 *) &v, sizeof(v));
+	}
+	else if (typlen > 0)
+	{
+		len = typlen;
+		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
+		pg_cryptohash_update(ctx, (uint8 *) DatumGetPointer(value), typlen);
+	}
+	else
+	{
+		struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
+
+		len = VARSIZE_ANY_EXHDR(v);
+		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
+		pg_cryptohash_update(ctx, (uint8 *) VARDATA_ANY(v), len);
+	}
+}
+
+static pg_cryptohash_ctx *
+sha256_begin(void)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not start a SHA-256 hash")));
+	return ctx;
+}
+
+static void
+sha256_end(pg_cryptohash_ctx *ctx, uint8 *out)
+{
+	if (pg_cryptohash_final(ctx, out, LOG_HASH_LEN) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not finish a SHA-256 hash")));
+	pg_cryptohash_free(ctx);
+}
+
+/*
+ * log_content_hash
+ *		SHA-256 of an entry's content: every column but its number, its
+ *		commit time (both covered by the chain) and the hashes themselves.
+ *		Fixed-width values are hashed as 8 bytes in this machine's byte
+ *		order, variable-width ones as their (uncompressed) bytes.
+ */
+void
+log_content_hash(Datum *values, bool *nulls, uint8 *out)
+{
+	static const struct
+	{
+		int			attnum;
+		int16		typlen;
+		bool		byval;
+	}			columns[] =
+	{
+		{Anum_log_entries_era, 8, true},
+		{Anum_log_entries_xid, 8, true},
+		{Anum_log_entries_statement_no, 4, true},
+		{Anum_log_entries_role_id, 4, true},
+		{Anum_log_entries_role_name, NAMEDATALEN, false},
+		{Anum_log_entries_kind, -1, false},
+		{Anum_log_entries_statement, -1, false},
+		{Anum_log_entries_parameters, -1, false},
+		{Anum_log_entries_rows_affected, 8, true},
+		{Anum_log_entries_tables, -1, false},
+		{Anum_log_entries_effects, -1, false},
+		{Anum_log_entries_nondeterminism, -1, false},
+		{Anum_log_entries_nested, -1, false},
+		{Anum_log_entries_first_cid, 8, true},
+		{Anum_log_entries_last_cid, 8, true},
+		{Anum_log_entries_copy_sha256, -1, false},
+		{Anum_log_entries_copy_bytes, 8, true},
+		{Anum_log_entries_copy_data, -1, false},
+	};
+	pg_cryptohash_ctx *ctx = sha256_begin();
+
+	for (int i = 0; i < lengthof(columns); i++)
+	{
+		int			a = columns[i].attnum - 1;
+
+		hash_datum(ctx, values[a], nulls[a], columns[i].typlen, columns[i].byval);
+	}
+	sha256_end(ctx, out);
+}
+
+/*
+ * log_chain_hash
+ *		An entry's link in the chain.
+ */
+void
+log_chain_hash(const uint8 *prev, int64 entry, TimestampTz committed_at,
+			   const uint8 *content, uint8 *out)
+{
+	pg_cryptohash_ctx *ctx = sha256_begin();
+
+	pg_cryptohash_update(ctx, prev, LOG_HASH_LEN);
+	pg_cryptohash_update(ctx, (uint8 *) &entry, sizeof(entry));
+	pg_cryptohash_update(ctx, (uint8 *) &committed_at, sizeof(committed_at));
+	pg_cryptohash_update(ctx, content, LOG_HASH_LEN);
+	sha256_end(ctx, out);
+}
+
+/*
+ * log_prepare_commit
+ *		Before the commit lock: give each entry its transaction and number
+ *		inside it, and hash its content.
+ */
+void
+log_prepare_commit(int64 era, FullTransactionId top)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		PendingEntry *e = (PendingEntry *) lfirst(lc);
+
+		e->values[Anum_log_entries_era - 1] = Int64GetDatum(era);
+		e->nulls[Anum_log_entries_era - 1] = false;
+		e->values[Anum_log_entries_xid - 1] = FullTransactionIdGetDatum(top);
+		e->nulls[Anum_log_entries_xid - 1] = false;
+		e->values[Anum_log_entries_statement_no - 1] =
+			Int32GetDatum(foreach_current_index(lc) + 1);
+		e->nulls[Anum_log_entries_statement_no - 1] = false;
+		log_content_hash(e->values, e->nulls, e->content);
+	}
+}
+
+/*
+ * log_link_entries
+ *		Under the commit lock: number the entries from "first_entry", stamp
+ *		them, and link them into the chain whose last link is "chain" (which
+ *		is advanced to this transaction's last entry).
+ */
+void
+log_link_entries(int64 first_entry, TimestampTz stamp, uint8 *chain)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		PendingEntry *e = (PendingEntry *) lfirst(lc);
+		int64		entry = first_entry + foreach_current_index(lc);
+
+		memcpy(e->prev, chain, LOG_HASH_LEN);
+		log_chain_hash(e->prev, entry, stamp, e->content, e->chain);
+		memcpy(chain, e->chain, LOG_HASH_LEN);
+		e->values[Anum_log_entries_entry - 1] = Int64GetDatum(entry);
+		e->nulls[Anum_log_entries_entry - 1] = false;
+		e->values[Anum_log_entries_committed_at - 1] = TimestampTzGetDatum(stamp);
+		e->nulls[Anum_log_entries_committed_at - 1] = false;
+	}
+}
+
+/*
+ * log_write_entries
+ *		After the commit lock: insert the numbered entries.
+ */
+void
+log_write_entries(Relation rel)
+{
+	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	foreach(lc, pending)
+	{
+		PendingEntry *e = (PendingEntry *) lfirst(lc);
+
+		e->values[Anum_log_entries_content_hash - 1] = PointerGetDatum(hash_to_bytea(e->content));
+		e->nulls[Anum_log_entries_content_hash - 1] = false;
+		e->values[Anum_log_entries_prev_chain - 1] = PointerGetDatum(hash_to_bytea(e->prev));
+		e->nulls[Anum_log_entries_prev_chain - 1] = false;
+		e->values[Anum_log_entries_chain - 1] = PointerGetDatum(hash_to_bytea(e->chain));
+		e->nulls[Anum_log_entries_chain - 1] = false;
+		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel),
+													   e->values, e->nulls));
+	}
+	pending = NIL;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * log_read_tail
+ *		The last entry of the log and its chain link (all zeros, and
+ *		entry 0, when the log is empty).  Called under the commit lock when
+ *		this database has no transaction between reserving entry numbers
+ *		and committing (tam_commit.c), so every entry that will ever
+ *		precede the next one has committed; committed entries never change,
+ *		so no MVCC snapshot is needed.
+ */
+void
+log_read_tail(Relation rel, Relation pkey, int64 *last_entry, uint8 *chain)
+{
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	*last_entry = 0;
+	memset(chain, 0, LOG_HASH_LEN);
+	scan = systable_beginscan_ordered(rel, pkey, SnapshotSelf, 0, NULL);
+	tup = systable_getnext_ordered(scan, BackwardScanDirection);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		value;
+
+		value = heap_getattr(tup, Anum_log_entries_entry, RelationGetDescr(rel), &isnull);
+		*last_entry = DatumGetInt64(value);
+		value = heap_getattr(tup, Anum_log_entries_chain, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+		{
+			bytea	   *b = DatumGetByteaPP(value);
+
+			if (VARSIZE_ANY_EXHDR(b) == LOG_HASH_LEN)
+				memcpy(chain, VARDATA_ANY(b), LOG_HASH_LEN);
+		}
+	}
+	systable_endscan_ordered(scan);
+}
