@@ -39,6 +39,7 @@ CREATE TABLE ttpdb.log_entries (
 	parameters text[],
 	rows_affected bigint NOT NULL,
 	tables oid[] NOT NULL,
+	table_digests text[] NOT NULL,
 	effects jsonb NOT NULL,
 	nondeterminism jsonb NOT NULL,
 	nested jsonb NOT NULL,

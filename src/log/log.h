@@ -109,6 +109,8 @@ typedef struct LogStatement
 	bool		has_parameters;
 	bool		touched;		/* it wrote or altered a ttpdb table */
 	List	   *tables;			/* OIDs of the ttpdb tables it touched */
+	uint64	   *table_digests;	/* two lanes per table of "tables" */
+	int			table_digests_size; /* tables it has room for */
 	int64		rows;			/* rows it processed */
 	CommandId	first_cid;		/* command ids its changes carry */
 	CommandId	last_cid;
@@ -130,8 +132,10 @@ typedef struct LogStatement
 extern bool ttpdb_log_enabled;
 extern int	ttpdb_log_copy_limit;
 extern void ttpdb_log_init(void);
+extern bool log_active(void);
 extern LogStatement *log_current_statement(Relation rel);
 extern void log_note_touched(LogStatement *stmt, Oid relid);
+extern int	log_table_index(LogStatement *stmt, Oid relid);
 extern bool log_relation_is_ttpdb(Oid relid);
 extern void log_close_transaction(void);
 
@@ -139,7 +143,7 @@ extern void log_close_transaction(void);
 extern void log_effect_insert(Relation rel, TupleTableSlot *slot);
 extern void log_effect_delete(Relation rel, HeapTuple oldtup);
 extern void log_effect_update(Relation rel, HeapTuple oldtup, TupleTableSlot *slot);
-extern char *log_effects_digest_hex(const LogEffects *effects);
+extern char *log_effects_digest_hex(const uint64 *digest);
 extern void log_row_digest(uint64 *digest, TupleDesc desc, int natts, Datum *values,
 						   bool *isnull, int sign);
 extern void log_tuple_digest(uint64 *digest, TupleDesc desc, HeapTuple tuple, int sign);

@@ -79,6 +79,8 @@ typedef struct EffectsSave
 	SubTransactionId subid;
 	LogStatement *stmt;
 	LogEffects	effects;
+	int			ntables;
+	uint64	   *table_digests;	/* ntables * 2 lanes */
 } EffectsSave;
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
@@ -304,12 +306,47 @@ frame_statement(TopFrame *frame)
 void
 log_note_touched(LogStatement *stmt, Oid relid)
 {
-	MemoryContext old = MemoryContextSwitchTo(stmt->context);
+	MemoryContext old;
+	int			n;
 
 	stmt->touched = true;
-	stmt->tables = list_append_unique_oid(stmt->tables, relid);
 	touch_count++;
+	if (list_member_oid(stmt->tables, relid))
+		return;
+	old = MemoryContextSwitchTo(stmt->context);
+	stmt->tables = lappend_oid(stmt->tables, relid);
+	n = list_length(stmt->tables);
+	if (n > stmt->table_digests_size)
+	{
+		int			size = Max(4, stmt->table_digests_size * 2);
+
+		if (stmt->table_digests == NULL)
+			stmt->table_digests = palloc0(size * 2 * sizeof(uint64));
+		else
+		{
+			stmt->table_digests = repalloc(stmt->table_digests, size * 2 * sizeof(uint64));
+			memset(stmt->table_digests + stmt->table_digests_size * 2, 0,
+				   (size - stmt->table_digests_size) * 2 * sizeof(uint64));
+		}
+		stmt->table_digests_size = size;
+	}
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * log_table_index
+ *		Where a table the statement touched is in its "tables" list.
+ */
+int
+log_table_index(LogStatement *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->tables)
+		if (lfirst_oid(lc) == relid)
+			return foreach_current_index(lc);
+	log_note_touched(stmt, relid);
+	return list_length(stmt->tables) - 1;
 }
 
 /* The frame writes are attributed to now. */
@@ -325,6 +362,24 @@ attribution_frame(void)
 		orphan_frame->first_cid = GetCurrentCommandId(false);
 	}
 	return orphan_frame;
+}
+
+/*
+ * log_active
+ *		Whether statements are logged now: ttpdb.log is on, and this is not
+ *		pg_restore run by a superuser.  A restore recreates a database whose
+ *		log it then loads from the dump: its own statements are not new
+ *		history (and would take the numbers of the entries being restored).
+ */
+bool
+log_active(void)
+{
+	if (!ttpdb_log_enabled || !ttpdb_is_preloaded())
+		return false;
+	if (application_name != NULL && strcmp(application_name, "pg_restore") == 0 &&
+		superuser())
+		return false;
+	return true;
 }
 
 /*
@@ -355,7 +410,7 @@ log_current_statement(Relation rel)
 	TopFrame   *frame;
 	LogStatement *stmt;
 
-	if (!ttpdb_log_enabled || !ttpdb_is_preloaded())
+	if (!log_active())
 		return NULL;
 	if (is_transient_heap(rel))
 		return NULL;
@@ -408,7 +463,7 @@ note_ddl_target(Oid relid)
 {
 	TopFrame   *frame;
 
-	if (!ttpdb_log_enabled || !IsTransactionState())
+	if (!IsTransactionState() || !log_active())
 		return;
 	frame = attribution_frame();
 	log_note_touched(frame_statement(frame), relid);
@@ -508,8 +563,8 @@ static void
 log_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	TopFrame   *frame = NULL;
-	bool		active = ttpdb_log_enabled && IsTransactionState() &&
-		!(eflags & EXEC_FLAG_EXPLAIN_ONLY);
+	bool		active = IsTransactionState() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		log_active();
 
 	if (active && nesting == 0)
 	{
@@ -667,7 +722,7 @@ log_process_utility(PlannedStmt *pstmt, const char *queryString,
 					ParamListInfo params, QueryEnvironment *queryEnv,
 					DestReceiver *dest, QueryCompletion *qc)
 {
-	bool		top = nesting == 0 && ttpdb_log_enabled && IsTransactionState();
+	bool		top = nesting == 0 && IsTransactionState() && log_active();
 	TopFrame	frame;
 	TopFrame   *saved = current_frame;
 	TopFrame   *saved_utility = utility_frame;
@@ -684,7 +739,7 @@ log_process_utility(PlannedStmt *pstmt, const char *queryString,
 		current_frame = &frame;
 		utility_frame = &frame;
 	}
-	if (ttpdb_log_enabled && IsTransactionState() && IsA(parsetree, GrantStmt))
+	if (IsA(parsetree, GrantStmt) && IsTransactionState() && log_active())
 		note_grant_targets((GrantStmt *) parsetree);
 
 	nesting++;
@@ -735,9 +790,7 @@ log_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
 
-	if (!ttpdb_log_enabled || !ttpdb_is_preloaded() || !IsTransactionState())
-		return;
-	if (classId != RelationRelationId)
+	if (classId != RelationRelationId || !IsTransactionState() || !log_active())
 		return;
 	if (access != OAT_POST_CREATE && access != OAT_POST_ALTER && access != OAT_DROP)
 		return;
@@ -842,7 +895,7 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		case SUBXACT_EVENT_START_SUB:
 			/* a statement's effects inside it may roll back: remember them */
-			if (current_frame != NULL && ttpdb_log_enabled)
+			if (current_frame != NULL && log_active())
 			{
 				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 				EffectsSave *save = palloc(sizeof(EffectsSave));
@@ -850,6 +903,11 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				save->subid = mySubid;
 				save->stmt = frame_statement(current_frame);
 				save->effects = save->stmt->effects;
+				save->ntables = list_length(save->stmt->tables);
+				save->table_digests = palloc(Max(save->ntables, 1) * 2 * sizeof(uint64));
+				if (save->ntables > 0)
+					memcpy(save->table_digests, save->stmt->table_digests,
+						   save->ntables * 2 * sizeof(uint64));
 				effects_saves = lappend(effects_saves, save);
 				MemoryContextSwitchTo(old);
 			}
@@ -866,7 +924,19 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 				if (save->subid == mySubid && current_frame != NULL &&
 					current_frame->stmt == save->stmt)
-					save->stmt->effects = save->effects;
+				{
+					LogStatement *stmt = save->stmt;
+					int			ntables = list_length(stmt->tables);
+
+					stmt->effects = save->effects;
+					if (save->ntables > 0)
+						memcpy(stmt->table_digests, save->table_digests,
+							   save->ntables * 2 * sizeof(uint64));
+					/* tables first touched inside it keep no changes */
+					if (ntables > save->ntables)
+						memset(stmt->table_digests + save->ntables * 2, 0,
+							   (ntables - save->ntables) * 2 * sizeof(uint64));
+				}
 				if (save->subid >= mySubid)
 					effects_saves = foreach_delete_current(effects_saves, lc);
 			}

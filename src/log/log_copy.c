@@ -205,7 +205,7 @@ log_copy_applies(CopyStmt *stmt)
 {
 	Oid			relid;
 
-	if (!stmt->is_from || stmt->relation == NULL || !ttpdb_log_enabled)
+	if (!stmt->is_from || stmt->relation == NULL || !log_active())
 		return false;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	return OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION &&

@@ -96,12 +96,36 @@ log_tuple_digest(uint64 *digest, TupleDesc desc, HeapTuple tuple, int sign)
 	pfree(isnull);
 }
 
+/* Add to the statement's digest and to its digest of the table. */
 static void
-add_slot(LogEffects *effects, Relation rel, TupleTableSlot *slot)
+add_digest(LogStatement *stmt, Relation rel, const uint64 *change)
 {
+	int			i = log_table_index(stmt, RelationGetRelid(rel));
+
+	stmt->effects.digest[0] += change[0];
+	stmt->effects.digest[1] += change[1];
+	stmt->table_digests[i * 2] += change[0];
+	stmt->table_digests[i * 2 + 1] += change[1];
+}
+
+static void
+add_slot(LogStatement *stmt, Relation rel, TupleTableSlot *slot)
+{
+	uint64		change[2] = {0, 0};
+
 	slot_getallattrs(slot);
-	log_row_digest(effects->digest, RelationGetDescr(rel), RelationGetDescr(rel)->natts,
+	log_row_digest(change, RelationGetDescr(rel), RelationGetDescr(rel)->natts,
 				   slot->tts_values, slot->tts_isnull, 1);
+	add_digest(stmt, rel, change);
+}
+
+static void
+subtract_tuple(LogStatement *stmt, Relation rel, HeapTuple tuple)
+{
+	uint64		change[2] = {0, 0};
+
+	log_tuple_digest(change, RelationGetDescr(rel), tuple, -1);
+	add_digest(stmt, rel, change);
 }
 
 /* Only permanent tables' rows are hashed: the others' may vanish in a crash. */
@@ -124,7 +148,7 @@ log_effect_insert(Relation rel, TupleTableSlot *slot)
 		return;
 	stmt->effects.inserted++;
 	if (digested(rel))
-		add_slot(&stmt->effects, rel, slot);
+		add_slot(stmt, rel, slot);
 }
 
 /*
@@ -140,7 +164,7 @@ log_effect_delete(Relation rel, HeapTuple oldtup)
 		return;
 	stmt->effects.deleted++;
 	if (digested(rel))
-		log_tuple_digest(stmt->effects.digest, RelationGetDescr(rel), oldtup, -1);
+		subtract_tuple(stmt, rel, oldtup);
 }
 
 /*
@@ -157,19 +181,19 @@ log_effect_update(Relation rel, HeapTuple oldtup, TupleTableSlot *slot)
 	stmt->effects.updated++;
 	if (digested(rel))
 	{
-		log_tuple_digest(stmt->effects.digest, RelationGetDescr(rel), oldtup, -1);
-		add_slot(&stmt->effects, rel, slot);
+		subtract_tuple(stmt, rel, oldtup);
+		add_slot(stmt, rel, slot);
 	}
 }
 
 /*
  * log_effects_digest_hex
- *		The digest as 32 hexadecimal digits.
+ *		A digest (two lanes) as 32 hexadecimal digits.
  */
 char *
-log_effects_digest_hex(const LogEffects *effects)
+log_effects_digest_hex(const uint64 *digest)
 {
 	return psprintf("%016llx%016llx",
-					(unsigned long long) effects->digest[0],
-					(unsigned long long) effects->digest[1]);
+					(unsigned long long) digest[0],
+					(unsigned long long) digest[1]);
 }

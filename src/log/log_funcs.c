@@ -29,6 +29,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "catalog/pg_authid_d.h"
 #include "utils/jsonb.h"
@@ -591,24 +593,29 @@ typedef struct XactKey
 	uint64		fxid;
 } XactKey;
 
-/* What the store says a transaction did, and what its entries say. */
-typedef struct XactBalance
+/* What a top-level transaction's entries say about it. */
+typedef struct XactState
 {
-	XactKey		key;			/* the top-level transaction */
-	uint64		stored[2];		/* versions it left minus versions it ended */
-	uint64		logged[2];		/* the sum of its entries' digests */
+	XactKey		key;
 	int64		entries;
-	bool		unchecked;		/* it rewrote a table: digests cannot match */
 	bool		has_commit;
 	int			entry_count;	/* from commit_times, -1 if NULL */
-} XactBalance;
+	bool		unchecked;		/* it rewrote a table: digests cannot match */
+} XactState;
 
-typedef struct ConsistencyState
+typedef struct BalanceKey
 {
-	HTAB	   *xacts;			/* XactBalance by top-level transaction */
-	HTAB	   *tops;			/* subtransaction -> top (XactKey -> XactKey) */
-	Relation	commit_times;
-} ConsistencyState;
+	XactKey		xact;
+	Oid			relid;
+} BalanceKey;
+
+/* What a transaction did to one table, by the store and by the log. */
+typedef struct Balance
+{
+	BalanceKey	key;
+	uint64		stored[2];		/* versions it left minus versions it ended */
+	uint64		logged[2];		/* the sum of its entries' digests of the table */
+} Balance;
 
 typedef struct TopMap
 {
@@ -617,6 +624,15 @@ typedef struct TopMap
 	XactKey		top;
 	int			entry_count;
 } TopMap;
+
+typedef struct ConsistencyState
+{
+	HTAB	   *xacts;			/* XactState */
+	HTAB	   *balances;		/* Balance */
+	HTAB	   *tops;			/* TopMap: (sub)transaction -> top-level */
+	List	   *relids;			/* the ttpdb tables checked */
+	Relation	commit_times;
+} ConsistencyState;
 
 /* The commit_times row of a (sub)transaction, cached. */
 static TopMap *
@@ -637,6 +653,7 @@ lookup_top(ConsistencyState *st, int64 era, FullTransactionId fxid)
 		HeapTuple	tup;
 
 		map->found = false;
+		map->entry_count = -1;
 		ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
 		ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
 					FullTransactionIdGetDatum(fxid));
@@ -663,37 +680,54 @@ lookup_top(ConsistencyState *st, int64 era, FullTransactionId fxid)
 	return map;
 }
 
-static XactBalance *
-balance_of(ConsistencyState *st, XactKey *top)
+static XactState *
+xact_state(ConsistencyState *st, XactKey *key)
 {
 	bool		found;
-	XactBalance *b = hash_search(st->xacts, top, HASH_ENTER, &found);
+	XactState  *x = hash_search(st->xacts, key, HASH_ENTER, &found);
 
 	if (!found)
 	{
-		memset(((char *) b) + sizeof(XactKey), 0, sizeof(XactBalance) - sizeof(XactKey));
-		b->entry_count = -1;
+		TopMap	   *map = lookup_top(st, key->era, FullTransactionIdFromU64(key->fxid));
+
+		x->entries = 0;
+		x->has_commit = map->found;
+		x->entry_count = map->found ? map->entry_count : -1;
+		x->unchecked = false;
 	}
+	return x;
+}
+
+static Balance *
+balance_of(ConsistencyState *st, XactKey *xact, Oid relid)
+{
+	BalanceKey	key;
+	bool		found;
+	Balance    *b;
+
+	memset(&key, 0, sizeof(key));
+	key.xact = *xact;
+	key.relid = relid;
+	b = hash_search(st->balances, &key, HASH_ENTER, &found);
+	if (!found)
+		memset(b->stored, 0, sizeof(b->stored) + sizeof(b->logged));
 	return b;
 }
 
 /* A version created (sign 1) or ended (sign -1) by a transaction. */
 static void
-account_version(ConsistencyState *st, TupleDesc desc, HeapTuple tuple, int64 era,
-				FullTransactionId fxid, int sign)
+account_version(ConsistencyState *st, Oid relid, TupleDesc desc, HeapTuple tuple,
+				int64 era, FullTransactionId fxid, int sign)
 {
 	TopMap	   *map;
-	XactBalance *b;
 
 	if (!FullTransactionIdIsValid(fxid))
 		return;
 	map = lookup_top(st, era, fxid);
 	if (!map->found)
 		return;					/* not stamped: written before the table was ttpdb */
-	b = balance_of(st, &map->top);
-	b->has_commit = true;
-	b->entry_count = lookup_top(st, era, FullTransactionIdFromU64(map->top.fxid))->entry_count;
-	log_tuple_digest(b->stored, desc, tuple, sign);
+	(void) xact_state(st, &map->top);
+	log_tuple_digest(balance_of(st, &map->top, relid)->stored, desc, tuple, sign);
 }
 
 /* Every version of one ttpdb table: the present and the kept ones. */
@@ -716,7 +750,7 @@ account_table(ConsistencyState *st, Oid relid, int64 era, Snapshot snapshot)
 		TransactionId xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
 
 		if (!TransactionIdIsCurrentTransactionId(xmin))
-			account_version(st, desc, tuple, era, ttpdb_full_xid(xmin), 1);
+			account_version(st, relid, desc, tuple, era, ttpdb_full_xid(xmin), 1);
 		if (should_free)
 			heap_freetuple(tuple);
 		CHECK_FOR_INTERRUPTS();
@@ -729,13 +763,14 @@ account_table(ConsistencyState *st, Oid relid, int64 era, Snapshot snapshot)
 	{
 		HeapTuple	tuple = history_version_tuple(history);
 
-		account_version(st, desc, tuple, version.era, version.created_xid, 1);
-		account_version(st, desc, tuple, version.era, version.ended_xid, -1);
+		account_version(st, relid, desc, tuple, version.era, version.created_xid, 1);
+		account_version(st, relid, desc, tuple, version.era, version.ended_xid, -1);
 		pfree(tuple);
 		CHECK_FOR_INTERRUPTS();
 	}
 	history_end_scan(history);
 	table_close(rel, AccessShareLock);
+	st->relids = lappend_oid(st->relids, relid);
 }
 
 static bool
@@ -754,17 +789,54 @@ parse_digest(const char *hex, uint64 *digest)
 }
 
 static void
-put_problem(ReturnSetInfo *rsinfo, const char *problem, XactBalance *b, int64 entry,
+put_problem(ReturnSetInfo *rsinfo, const char *problem, XactKey *xact, int64 entry,
 			const char *detail)
 {
 	Datum		values[4];
 	bool		nulls[4] = {false, false, entry == 0, detail == NULL};
 
 	values[0] = CStringGetTextDatum(problem);
-	values[1] = FullTransactionIdGetDatum(FullTransactionIdFromU64(b->key.fxid));
+	values[1] = FullTransactionIdGetDatum(FullTransactionIdFromU64(xact->fxid));
 	values[2] = Int64GetDatum(entry);
 	values[3] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Add an entry's digest of each table it touched to the balances. */
+static void
+account_entry(ConsistencyState *st, ReturnSetInfo *rsinfo, XactKey *xact, int64 entry,
+			  Datum tables, Datum digests)
+{
+	Datum	   *relids;
+	Datum	   *hexes;
+	bool	   *nulls;
+	int			nrelids;
+	int			nhexes;
+
+	deconstruct_array(DatumGetArrayTypeP(tables), OIDOID, sizeof(Oid), true,
+					  TYPALIGN_INT, &relids, &nulls, &nrelids);
+	deconstruct_array(DatumGetArrayTypeP(digests), TEXTOID, -1, false,
+					  TYPALIGN_INT, &hexes, &nulls, &nhexes);
+	if (nrelids != nhexes)
+	{
+		put_problem(rsinfo, "entry whose tables and digests differ in number", xact,
+					entry, NULL);
+		return;
+	}
+	for (int i = 0; i < nrelids; i++)
+	{
+		uint64		digest[2];
+		Balance    *b;
+
+		if (!parse_digest(TextDatumGetCString(hexes[i]), digest))
+		{
+			put_problem(rsinfo, "entry with a malformed digest", xact, entry, NULL);
+			continue;
+		}
+		b = balance_of(st, xact, DatumGetObjectId(relids[i]));
+		b->logged[0] += digest[0];
+		b->logged[1] += digest[1];
+	}
 }
 
 PG_FUNCTION_INFO_V1(ttpdb_log_consistency);
@@ -792,7 +864,8 @@ ttpdb_log_consistency(PG_FUNCTION_ARGS)
 	Oid			amoid;
 	Relation	log_rel;
 	HASH_SEQ_STATUS seq;
-	XactBalance *b;
+	XactState  *x;
+	Balance    *b;
 
 	if (!superuser())
 		ereport(ERROR,
@@ -801,15 +874,20 @@ ttpdb_log_consistency(PG_FUNCTION_ARGS)
 				 errdetail("The check reads every ttpdb table and its history.")));
 	InitMaterializedSRF(fcinfo, 0);
 
+	memset(&st, 0, sizeof(st));
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(XactKey);
-	ctl.entrysize = sizeof(XactBalance);
 	ctl.hcxt = CurrentMemoryContext;
+	ctl.keysize = sizeof(XactKey);
+	ctl.entrysize = sizeof(XactState);
 	st.xacts = hash_create("ttpdb consistency transactions", 1024, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	ctl.entrysize = sizeof(TopMap);
 	st.tops = hash_create("ttpdb consistency subtransactions", 1024, &ctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(BalanceKey);
+	ctl.entrysize = sizeof(Balance);
+	st.balances = hash_create("ttpdb consistency balances", 1024, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	st.commit_times = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
 
 	/* what the tables say */
@@ -835,36 +913,20 @@ ttpdb_log_consistency(PG_FUNCTION_ARGS)
 		TupleDesc	desc = RelationGetDescr(log_rel);
 		bool		isnull;
 		XactKey		key;
-		TopMap	   *map;
-		uint64		digest[2];
 		char	   *kind;
-		char	   *hex;
-		Datum		effects;
 		int64		entry = DatumGetInt64(heap_getattr(tup, Anum_log_entries_entry, desc, &isnull));
 
 		memset(&key, 0, sizeof(key));
 		key.era = DatumGetInt64(heap_getattr(tup, Anum_log_entries_era, desc, &isnull));
 		key.fxid = DatumGetUInt64(heap_getattr(tup, Anum_log_entries_xid, desc, &isnull));
-		b = balance_of(&st, &key);
-		b->entries++;
-		map = lookup_top(&st, key.era, FullTransactionIdFromU64(key.fxid));
-		b->has_commit = map->found;
-		b->entry_count = map->found ? map->entry_count : -1;
-
+		x = xact_state(&st, &key);
+		x->entries++;
 		kind = TextDatumGetCString(heap_getattr(tup, Anum_log_entries_kind, desc, &isnull));
 		if (strcmp(kind, "ALTER TABLE") == 0)
-			b->unchecked = true;	/* a rewrite writes every row again */
-		effects = heap_getattr(tup, Anum_log_entries_effects, desc, &isnull);
-		hex = isnull ? NULL :
-			TextDatumGetCString(DirectFunctionCall2(jsonb_object_field_text, effects,
-													CStringGetTextDatum("digest")));
-		if (parse_digest(hex, digest))
-		{
-			b->logged[0] += digest[0];
-			b->logged[1] += digest[1];
-		}
-		else
-			put_problem(rsinfo, "entry without a digest", b, entry, NULL);
+			x->unchecked = true;	/* a rewrite writes every row again */
+		account_entry(&st, rsinfo, &key, entry,
+					  heap_getattr(tup, Anum_log_entries_tables, desc, &isnull),
+					  heap_getattr(tup, Anum_log_entries_table_digests, desc, &isnull));
 		CHECK_FOR_INTERRUPTS();
 	}
 	table_endscan(scan);
@@ -872,21 +934,34 @@ ttpdb_log_consistency(PG_FUNCTION_ARGS)
 	table_close(st.commit_times, AccessShareLock);
 
 	hash_seq_init(&seq, st.xacts);
+	while ((x = hash_seq_search(&seq)) != NULL)
+	{
+		if (x->entries > 0 && !x->has_commit)
+			put_problem(rsinfo, "entries without a committed transaction", &x->key, 0, NULL);
+		else if (x->entries == 0 && x->entry_count > 0)
+			put_problem(rsinfo, "transaction without its entries", &x->key, 0,
+						psprintf("commit_times says it has %d entries", x->entry_count));
+		else if (x->entries > 0 && x->entry_count != x->entries)
+			put_problem(rsinfo, "transaction with missing or extra entries", &x->key, 0,
+						psprintf("%lld entries, commit_times says %d",
+								 (long long) x->entries, x->entry_count));
+	}
+
+	/* tables dropped since, or no longer ttpdb tables, cannot be checked */
+	hash_seq_init(&seq, st.balances);
 	while ((b = hash_seq_search(&seq)) != NULL)
 	{
-		if (b->entries > 0 && !b->has_commit)
-			put_problem(rsinfo, "entries without a committed transaction", b, 0, NULL);
-		else if (b->entries == 0 && b->entry_count > 0)
-			put_problem(rsinfo, "transaction without its entries", b, 0,
-						psprintf("commit_times says it has %d entries", b->entry_count));
-		else if (b->entries > 0 && b->entry_count != b->entries)
-			put_problem(rsinfo, "transaction with missing or extra entries", b, 0,
-						psprintf("%lld entries, commit_times says %d",
-								 (long long) b->entries, b->entry_count));
-		else if (b->entries > 0 && !b->unchecked &&
-				 (b->stored[0] != b->logged[0] || b->stored[1] != b->logged[1]))
+		bool		found;
+
+		if (!list_member_oid(st.relids, b->key.relid))
+			continue;
+		x = hash_search(st.xacts, &b->key.xact, HASH_FIND, &found);
+		if (!found || x->unchecked || x->entry_count <= 0)
+			continue;			/* written with the log off, or before it */
+		if (b->stored[0] != b->logged[0] || b->stored[1] != b->logged[1])
 			put_problem(rsinfo, "entries whose effects differ from the stored versions",
-						b, 0, NULL);
+						&b->key.xact, 0,
+						psprintf("table %s", format_type_be_qualified(get_rel_type_id(b->key.relid))));
 	}
 	return (Datum) 0;
 }

@@ -12,7 +12,9 @@
  *	- the seed of random(): when a statement calls random(), the generator
  *	  is seeded with a fresh random seed before it runs, and the seed is
  *	  recorded, so that the same statement seeded the same way draws the
- *	  same numbers.  A statement that calls setseed() itself is left alone;
+ *	  same numbers.  A session that calls setseed() itself is left alone
+ *	  from then on (its random() calls are then not captured, unless the
+ *	  statement seeds them itself);
  *	- the last value it drew from each sequence it calls nextval() on (or
  *	  an identity column draws from);
  *	- every other volatile function it calls, and whether its effect is
@@ -80,6 +82,13 @@ ignored_function(NondetWalk *walk, Oid funcid)
 		pfree(name);
 	return ignored;
 }
+
+/*
+ * The session called setseed() itself: from then on random() is its own
+ * business, and ttpdb no longer seeds it (which would change the numbers
+ * the session expects).
+ */
+static bool session_seeded = false;
 
 static bool walk_plan(Plan *plan, NondetWalk *walk);
 
@@ -167,6 +176,7 @@ check_function(Oid funcid, void *context)
 			break;
 		case F_SETSEED:
 			walk->found = true;
+			session_seeded = true;
 			if (walk->stmt != NULL)
 				walk->stmt->user_seeded = true;
 			note_volatile(walk, funcid, true);
@@ -370,7 +380,7 @@ log_scan_plan(LogStatement *stmt, PlannedStmt *pstmt)
 	NondetWalk	walk = {stmt, false, false, get_namespace_oid("ttpdb", true)};
 
 	walk_statement(pstmt, &walk);
-	if (walk.wants_seed && !stmt->seeded && !stmt->user_seeded)
+	if (walk.wants_seed && !stmt->seeded && !stmt->user_seeded && !session_seeded)
 	{
 		/* a seed in [-1, 1], as setseed() takes, with 53 random bits */
 		double		seed = pg_prng_double(&pg_global_prng_state) * 2.0 - 1.0;

@@ -115,6 +115,18 @@ tables_datum(List *tables)
 										   TYPALIGN_INT));
 }
 
+/* The digest of each table's changes, in the order of "tables". */
+static Datum
+table_digests_datum(LogStatement *stmt)
+{
+	int			n = list_length(stmt->tables);
+	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = cstring_datum(log_effects_digest_hex(stmt->table_digests + i * 2));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 static Datum
 effects_datum(LogStatement *stmt)
 {
@@ -122,7 +134,7 @@ effects_datum(LogStatement *stmt)
 								", \"deleted\": " INT64_FORMAT ", \"digest\": \"%s\"}",
 								stmt->effects.inserted, stmt->effects.updated,
 								stmt->effects.deleted,
-								log_effects_digest_hex(&stmt->effects));
+								log_effects_digest_hex(stmt->effects.digest));
 
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
 }
@@ -195,6 +207,7 @@ log_emit(LogStatement *stmt)
 		n[Anum_log_entries_parameters - 1] = true;
 	v[Anum_log_entries_rows_affected - 1] = Int64GetDatum(stmt->rows);
 	v[Anum_log_entries_tables - 1] = tables_datum(stmt->tables);
+	v[Anum_log_entries_table_digests - 1] = table_digests_datum(stmt);
 	v[Anum_log_entries_effects - 1] = effects_datum(stmt);
 	v[Anum_log_entries_nondeterminism - 1] = log_nondeterminism_jsonb(stmt);
 	v[Anum_log_entries_nested - 1] = nested_datum(stmt);
@@ -339,6 +352,7 @@ log_content_hash(Datum *values, bool *nulls, uint8 *out)
 		{Anum_log_entries_parameters, -1, false},
 		{Anum_log_entries_rows_affected, 8, true},
 		{Anum_log_entries_tables, -1, false},
+		{Anum_log_entries_table_digests, -1, false},
 		{Anum_log_entries_effects, -1, false},
 		{Anum_log_entries_nondeterminism, -1, false},
 		{Anum_log_entries_nested, -1, false},

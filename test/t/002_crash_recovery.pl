@@ -140,7 +140,10 @@ SELECT count(*) FROM (
 	(SELECT DISTINCT txid::text::xid8 FROM ledger
 	 EXCEPT SELECT xid FROM ttpdb.commit_times)
 	UNION ALL
-	(SELECT xid FROM ttpdb.commit_times
+	(SELECT c.xid FROM ttpdb.commit_times c
+	 -- the DDL that created the tables is stamped too
+	 WHERE NOT EXISTS (SELECT 1 FROM ttpdb.log l
+					   WHERE l.xid = c.xid AND l.kind = 'CREATE TABLE')
 	 EXCEPT SELECT DISTINCT txid::text::xid8 FROM ledger)) d}),
 	'0',
 	'commit_times holds exactly the transactions the ledger says committed');

@@ -1,0 +1,295 @@
+-- The semantic statement log: one entry per statement that changes a ttpdb
+-- table, written in the statement's transaction, in commit order.
+SET search_path = public, ttpdb;
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+
+-- A helper to print the entries since :base without what varies between
+-- runs (xids, times, hashes).
+CREATE FUNCTION new_entries(since bigint)
+RETURNS TABLE (n bigint, kind text, statement text, parameters text[], rows bigint,
+	tables regclass[], inserted int, updated int, deleted int)
+LANGUAGE sql AS $$
+	SELECT l.entry - since, l.kind, l.statement, l.parameters, l.rows, l.tables,
+		(l.effects->>'inserted')::int, (l.effects->>'updated')::int, (l.effects->>'deleted')::int
+	FROM ttpdb.log l WHERE l.entry > since ORDER BY l.entry
+$$;
+
+-- DDL and DML on a ttpdb table.
+CREATE TABLE account (id int PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL) USING ttpdb;
+INSERT INTO account VALUES (1, 'alice', 100), (2, 'bob', 50), (3, 'carol', 75);
+UPDATE account SET balance = balance - 10 WHERE id = 1;
+DELETE FROM account WHERE id = 3;
+INSERT INTO account VALUES (2, 'bob', 0) ON CONFLICT (id) DO UPDATE SET balance = account.balance + 1;
+MERGE INTO account a USING (VALUES (1, 5), (4, 40)) v(id, amount) ON a.id = v.id
+	WHEN MATCHED THEN UPDATE SET balance = a.balance + v.amount
+	WHEN NOT MATCHED THEN INSERT VALUES (v.id, 'dave', v.amount);
+-- a statement that matches no row is still a statement on the table
+UPDATE account SET balance = 0 WHERE id = 99;
+SELECT * FROM new_entries(:base);
+
+-- A plain heap table is not logged; reads are not logged.
+CREATE TABLE notes (id int, body text);
+INSERT INTO notes VALUES (1, 'not logged');
+SELECT count(*) FROM account;
+SELECT count(*) FROM ttpdb.log WHERE entry > :base AND statement LIKE '%not logged%';
+
+-- Each statement of a multi-statement string is its own entry, with its own text.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+UPDATE account SET balance = balance + 1 WHERE id = 1 \; UPDATE account SET balance = balance + 2 WHERE id = 2;
+SELECT n, kind, statement FROM new_entries(:base);
+
+-- Order: the commit order of transactions, then statement order inside one.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+BEGIN;
+UPDATE account SET balance = balance + 1 WHERE id = 1;
+INSERT INTO account VALUES (5, 'erin', 10);
+COMMIT;
+SELECT l.entry - :base AS n, l.statement_no, l.statement,
+	l.xid = lag(l.xid) OVER (ORDER BY l.entry) AS same_transaction
+FROM ttpdb.log l WHERE l.entry > :base ORDER BY l.entry;
+
+-- A rolled-back statement leaves no entry; nor does a rolled-back savepoint.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+BEGIN;
+UPDATE account SET balance = -1 WHERE id = 1;
+ROLLBACK;
+BEGIN;
+UPDATE account SET balance = balance + 100 WHERE id = 2;
+SAVEPOINT s;
+UPDATE account SET balance = -2 WHERE id = 1;
+DELETE FROM account WHERE id = 5;
+ROLLBACK TO SAVEPOINT s;
+UPDATE account SET balance = balance + 100 WHERE id = 4;
+COMMIT;
+-- a failing statement leaves none either
+UPDATE account SET balance = balance / 0 WHERE id = 1;
+SELECT n, statement, updated, deleted FROM new_entries(:base);
+-- the digest of the committed entries is the savepoint-free one
+SELECT count(*) AS problems FROM ttpdb.log_consistency();
+
+-- Prepared statements show their parameters.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+PREPARE deposit(int, numeric) AS UPDATE account SET balance = balance + $2 WHERE id = $1;
+EXECUTE deposit(1, 12.5);
+EXECUTE deposit(2, NULL);
+DEALLOCATE deposit;
+SELECT n, kind, statement, parameters, rows FROM new_entries(:base);
+
+-- COPY FROM keeps what it read: its SHA-256, size and, under the limit, the bytes.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+COPY account (id, owner, balance) FROM STDIN;
+10	frank	1
+11	grace	2
+\.
+SELECT n, kind, statement, rows, inserted FROM new_entries(:base);
+SELECT copy_bytes, copy_kept,
+	copy_sha256 = sha256(convert_to(E'10\tfrank\t1\n11\tgrace\t2\n\\.\n', 'UTF8')) AS sha256_matches,
+	ttpdb.log_copy_content(entry) = convert_to(E'10\tfrank\t1\n11\tgrace\t2\n\\.\n', 'UTF8') AS content_matches
+FROM ttpdb.log WHERE entry > :base;
+-- past ttpdb.log_copy_limit only the hash and size are kept
+SET ttpdb.log_copy_limit = 0;
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+COPY account (id, owner, balance) FROM STDIN (FORMAT csv);
+12,heidi,3
+\.
+RESET ttpdb.log_copy_limit;
+SELECT copy_bytes, copy_kept, copy_sha256 IS NOT NULL AS has_sha256,
+	ttpdb.log_copy_content(entry) IS NULL AS no_content
+FROM ttpdb.log WHERE entry > :base;
+-- COPY's own errors are unchanged
+COPY account FROM STDIN (FORMAT nonsense);
+\.
+COPY account (nosuchcolumn) FROM STDIN;
+\.
+COPY account FROM '/nonexistent/file.csv';
+COPY account FROM STDIN WHERE balance > 0;
+13	ivan	5
+14	judy	-5
+\.
+SELECT id, owner FROM account WHERE id >= 13 ORDER BY id;
+-- COPY into a table with row-level security is refused, as COPY does
+CREATE TABLE secret (id int) USING ttpdb;
+ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
+CREATE ROLE ttpdb_log_user;
+GRANT USAGE ON SCHEMA ttpdb TO ttpdb_log_user;
+GRANT ALL ON secret, account TO ttpdb_log_user;
+SET ROLE ttpdb_log_user;
+COPY secret FROM STDIN;
+\.
+COPY secret FROM '/etc/hostname';
+RESET ROLE;
+
+-- Nested statements (functions, DO blocks) belong to the statement the user ran.
+CREATE FUNCTION pay(who int, amount numeric) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE account SET balance = balance - amount WHERE id = who;
+	INSERT INTO account VALUES (100 + who, 'payment', amount)
+		ON CONFLICT (id) DO UPDATE SET balance = account.balance + amount;
+END
+$$;
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+SELECT pay(1, 1), pay(2, 2);
+DO $$ BEGIN PERFORM pay(1, 3); UPDATE account SET owner = 'Alice' WHERE id = 1; END $$;
+SELECT n, kind, statement, rows, inserted, updated FROM new_entries(:base);
+SELECT l.entry - :base AS n, jsonb_pretty(l.nested) AS nested
+FROM ttpdb.log l WHERE l.entry > :base ORDER BY l.entry;
+
+-- What a statement needs to run again: timestamps, search_path, the random
+-- seed, sequence values, and which volatile functions were not captured.
+CREATE TABLE reading (id serial PRIMARY KEY, value float8, at timestamptz) USING ttpdb;
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+INSERT INTO reading (value, at) VALUES (1.5, now());
+INSERT INTO reading (value, at) SELECT random(), now() FROM generate_series(1, 3);
+INSERT INTO reading (value, at) VALUES (2.5, clock_timestamp());
+SELECT l.entry - :base AS n, l.deterministic,
+	l.nondeterminism ? 'transaction_timestamp' AS has_xact_ts,
+	l.nondeterminism ? 'statement_timestamp' AS has_stmt_ts,
+	l.nondeterminism->>'search_path' AS search_path,
+	l.nondeterminism ? 'random_seed' AS has_seed,
+	l.nondeterminism->'sequences' AS sequences,
+	l.nondeterminism->'volatile_functions' AS volatile_functions
+FROM ttpdb.log l WHERE l.entry > :base ORDER BY l.entry;
+-- the recorded seed reproduces the values random() drew
+SELECT setseed((SELECT (nondeterminism->>'random_seed')::float8 FROM ttpdb.log
+				WHERE entry = :base + 2));
+SELECT array_agg(random()) = (SELECT array_agg(value ORDER BY id) FROM reading WHERE id BETWEEN 2 AND 4)
+	AS seed_reproduces FROM generate_series(1, 3);
+-- a session that seeds random() itself is left alone (the setseed() above)
+SELECT setseed(0.5);
+INSERT INTO reading (value) VALUES (random());
+SELECT setseed(0.5);
+SELECT value = random() AS own_seed_kept FROM reading WHERE id = 6;
+SELECT deterministic, nondeterminism ? 'random_seed' AS has_seed,
+	nondeterminism->'volatile_functions' AS volatile_functions
+FROM ttpdb.log WHERE entry = :base + 4;
+-- functions in procedural languages are not seen into
+SELECT deterministic, nondeterminism->'volatile_functions' AS volatile_functions
+FROM ttpdb.log WHERE statement = 'SELECT pay(1, 1), pay(2, 2)';
+
+-- DDL that touches a ttpdb table is logged; other DDL is not.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+COMMENT ON TABLE account IS 'customer accounts';
+ALTER TABLE account ADD COLUMN note text;
+CREATE INDEX account_owner_idx ON account (owner);
+ALTER TABLE account ADD CONSTRAINT positive CHECK (balance > -1000);
+CREATE FUNCTION account_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER touch BEFORE UPDATE ON account FOR EACH ROW EXECUTE FUNCTION account_touch();
+DROP TRIGGER touch ON account;
+GRANT SELECT ON account TO PUBLIC;
+REVOKE SELECT ON account FROM PUBLIC;
+ALTER TABLE account RENAME COLUMN note TO remark;
+COMMENT ON TABLE notes IS 'a heap table';
+CREATE INDEX notes_idx ON notes (id);
+SELECT n, kind, statement, tables FROM new_entries(:base);
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+TRUNCATE reading;
+DROP TABLE reading;
+SELECT n, kind, statement, deleted FROM new_entries(:base);
+
+-- CAUSED_BY: the entry that created each row version.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+CREATE TABLE sensor (id int PRIMARY KEY, reading float8) USING ttpdb;
+INSERT INTO sensor VALUES (1, 20.0), (2, 21.0);
+UPDATE sensor SET reading = 22.0 WHERE id = 2;
+INSERT INTO sensor VALUES (3, 23.0);
+SELECT id, reading, ttpdb.caused_by(xmin, cmin) - :base AS caused_by FROM sensor ORDER BY id;
+-- the operator: the rows an entry caused
+SELECT id FROM sensor WHERE ROW(xmin, cmin) <~ (:base + 2) ORDER BY id;
+SELECT id FROM sensor WHERE ROW(xmin, cmin) OPERATOR(ttpdb.<~) (:base + 4) ORDER BY id;
+-- in a view
+CREATE VIEW sensor_provenance AS
+	SELECT s.id, s.reading, l.statement AS caused_by
+	FROM sensor s JOIN ttpdb.log l ON l.entry = ttpdb.caused_by(s.xmin, s.cmin);
+SELECT * FROM sensor_provenance ORDER BY id;
+-- every version, kept or present, with the entries that created and ended it
+SELECT (version).id, (version).reading, created_entry - :base AS created, ended_entry - :base AS ended
+FROM ttpdb.history(NULL::sensor) ORDER BY created_entry, (version).id;
+-- as of a past time, the versions then read through the same columns
+SELECT max(committed_at) AS after_insert FROM ttpdb.log WHERE entry = :base + 2 \gset
+SET ttpdb.as_of = :'after_insert';
+SELECT id, reading, ttpdb.caused_by(xmin, cmin) - :base AS caused_by FROM sensor ORDER BY id;
+RESET ttpdb.as_of;
+-- rows the current transaction wrote have no entry yet
+BEGIN;
+INSERT INTO sensor VALUES (4, 24.0);
+SELECT ttpdb.caused_by(xmin, cmin) FROM sensor WHERE id = 4;
+ROLLBACK;
+-- rows of plain tables and bad arguments
+SELECT ttpdb.caused_by(xmin, cmin) FROM notes;
+SELECT ttpdb.caused_by(NULL, '0'::cid);
+SELECT ROW(1, 2) <~ 1;
+SELECT ROW(xmin, cmin) <~ NULL FROM sensor LIMIT 1;
+
+-- The three histories.
+SELECT count(*) = (SELECT count(*) FROM ttpdb.log) AS system_history_complete FROM ttpdb.system_history;
+SELECT name, version - :base AS version, until IS NULL AS current
+FROM ttpdb.name_history WHERE entry > :base ORDER BY version;
+SELECT version - :base AS version, derived_from - :base AS derived_from
+FROM ttpdb.version_history WHERE version > :base ORDER BY version;
+
+-- The log is off only for superusers who say so.
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+SET ttpdb.log = off;
+INSERT INTO sensor VALUES (5, 25.0);
+RESET ttpdb.log;
+SELECT count(*) AS entries_with_log_off FROM ttpdb.log WHERE entry > :base;
+SELECT ttpdb.caused_by(xmin, cmin) FROM sensor WHERE id = 5;
+
+-- Privileges: statement text is visible to the role that ran it and to
+-- pg_read_all_stats; nobody but the library writes the log.
+SET ROLE ttpdb_log_user;
+SET ttpdb.log = off;
+UPDATE account SET balance = balance + 1 WHERE id = 1;
+SELECT statement FROM ttpdb.log WHERE entry = (SELECT max(entry) FROM ttpdb.log);
+SELECT statement, parameters FROM ttpdb.log WHERE kind = 'COPY' AND entry > :base - 100 ORDER BY entry LIMIT 1;
+SELECT count(*) > 0 AS sees_metadata FROM ttpdb.log WHERE role = 'postgres';
+DO $$
+BEGIN
+	PERFORM ttpdb.log_copy_content((SELECT min(entry) FROM ttpdb.log WHERE kind = 'COPY' AND role = 'postgres'));
+EXCEPTION WHEN insufficient_privilege THEN
+	RAISE NOTICE 'COPY content of another role: %', SQLERRM ~ 'permission denied';
+END
+$$;
+INSERT INTO ttpdb.log_entries (entry) VALUES (0);
+DELETE FROM ttpdb.log_entries;
+UPDATE ttpdb.log_entries SET statement = '';
+SELECT * FROM ttpdb.log_consistency();
+RESET ROLE;
+GRANT pg_read_all_stats TO ttpdb_log_user;
+SET ROLE ttpdb_log_user;
+SELECT statement FROM ttpdb.log WHERE kind = 'COPY' AND role = 'postgres' ORDER BY entry LIMIT 1;
+RESET ROLE;
+
+-- The hash chain: intact, and a tampered entry is found.
+SELECT first_broken_entry IS NULL AS intact, problem FROM ttpdb.verify();
+SELECT max(entry) - 2 AS victim FROM ttpdb.log \gset
+CREATE TEMP TABLE saved AS SELECT * FROM ttpdb.log_entries WHERE entry = :victim;
+UPDATE ttpdb.log_entries SET statement = 'UPDATE account SET balance = 1000000' WHERE entry = :victim;
+SELECT first_broken_entry = :victim AS found, problem FROM ttpdb.verify();
+UPDATE ttpdb.log_entries l SET statement = s.statement FROM saved s WHERE l.entry = s.entry;
+-- a forged link is found too: the entry's own, or the next one's
+UPDATE ttpdb.log_entries SET chain = sha256('forged') WHERE entry = :victim;
+SELECT first_broken_entry = :victim AS found, problem FROM ttpdb.verify();
+UPDATE ttpdb.log_entries SET prev_chain = sha256('forged') WHERE entry = :victim + 1;
+SELECT first_broken_entry = :victim AS found, problem FROM ttpdb.verify();
+UPDATE ttpdb.log_entries l SET chain = s.chain FROM saved s WHERE l.entry = s.entry;
+SELECT first_broken_entry = :victim + 1 AS found, problem LIKE 'it does not link to entry %' AS unlinked
+FROM ttpdb.verify();
+UPDATE ttpdb.log_entries l SET prev_chain = s.chain FROM saved s WHERE l.entry = s.entry + 1;
+SELECT first_broken_entry IS NULL AS intact_again FROM ttpdb.verify();
+-- a deleted entry is missed
+DELETE FROM ttpdb.log_entries WHERE entry = :victim;
+SELECT first_broken_entry = :victim + 1 AS found,
+	problem LIKE 'entries % to % before it, of committed transactions, are missing' AS missing
+FROM ttpdb.verify();
+INSERT INTO ttpdb.log_entries SELECT * FROM saved;
+SELECT first_broken_entry IS NULL AS intact_again, unverified_links FROM ttpdb.verify();
+SELECT count(*) AS problems FROM ttpdb.log_consistency();
+
+DROP VIEW sensor_provenance;
+DROP TABLE account, notes, sensor, secret;
+DROP FUNCTION pay(int, numeric);
+DROP FUNCTION account_touch();
+DROP FUNCTION new_entries(bigint);
+REVOKE USAGE ON SCHEMA ttpdb FROM ttpdb_log_user;
+DROP ROLE ttpdb_log_user;
