@@ -28,6 +28,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -366,15 +367,16 @@ attribution_frame(void)
 
 /*
  * log_active
- *		Whether statements are logged now: ttpdb.log is on, and this is not
- *		pg_restore run by a superuser.  A restore recreates a database whose
+ *		Whether statements are logged now: ttpdb.log is on, this is not a
+ *		parallel worker (its leader logs the statement), and not pg_restore
+ *		run by a superuser.  A restore recreates a database whose
  *		log it then loads from the dump: its own statements are not new
  *		history (and would take the numbers of the entries being restored).
  */
 bool
 log_active(void)
 {
-	if (!ttpdb_log_enabled || !ttpdb_is_preloaded())
+	if (!ttpdb_log_enabled || !ttpdb_is_preloaded() || IsParallelWorker())
 		return false;
 	if (application_name != NULL && strcmp(application_name, "pg_restore") == 0 &&
 		superuser())

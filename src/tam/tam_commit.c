@@ -54,6 +54,8 @@
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "catalog/namespace.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -416,6 +418,17 @@ stamp_transaction(void)
 	int64		era;
 	int			nentries = log_pending_count();
 	int64		first_entry = 0;
+	Oid			nsp = get_namespace_oid("ttpdb", true);
+
+	/* DROP EXTENSION ttpdb CASCADE: the log goes with it */
+	if (nentries > 0 && (!OidIsValid(nsp) ||
+						 !OidIsValid(get_relname_relid("log_entries", nsp))))
+	{
+		log_forget_all();
+		nentries = 0;
+		if (!xact_wrote)
+			return;
+	}
 
 	/* an entry needs a transaction id, even for a statement that changed nothing */
 	top = nentries > 0 ? GetTopFullTransactionId() : GetTopFullTransactionIdIfAny();
@@ -476,6 +489,7 @@ stamp_transaction(void)
 	values[Anum_commit_times_first_entry - 1] = Int64GetDatum(first_entry);
 	values[Anum_commit_times_entry_count - 1] = Int32GetDatum(nentries);
 	nulls[Anum_commit_times_first_entry - 1] = (nentries == 0);
+	/* before ALTER EXTENSION ttpdb UPDATE it has three columns: the first three */
 	ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 
 	/* children are younger than the top-level xid: same epoch or the next */

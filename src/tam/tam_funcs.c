@@ -187,6 +187,11 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 	HistoryVersion version;
 
 	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != 7)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the installed ttpdb extension is older than its library"),
+				 errhint("Run ALTER EXTENSION ttpdb UPDATE.")));
 
 	/* the present: the heap's own scan, whatever ttpdb.as_of says */
 	slot = table_slot_create(rel, NULL);

@@ -1,0 +1,37 @@
+-- ALTER EXTENSION ttpdb UPDATE from every earlier release to the current
+-- one, with data written under the old version kept and readable.
+DROP EXTENSION ttpdb CASCADE;
+CREATE EXTENSION ttpdb VERSION '0.1';
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+SET search_path = public, ttpdb;
+CREATE TABLE old_account (id int PRIMARY KEY, balance numeric) USING ttpdb;
+INSERT INTO old_account VALUES (1, 100), (2, 200);
+UPDATE old_account SET balance = 150 WHERE id = 1;
+-- the 0.1 objects refuse what the newer library cannot answer with them
+SELECT count(*) FROM ttpdb.history(NULL::old_account);
+
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+SELECT ttpdb.library_version() = (SELECT extversion FROM pg_extension WHERE extname = 'ttpdb')
+	AS library_matches;
+
+-- versions kept under 0.1 read back, without log entries
+SELECT (version).id, (version).balance, valid_to IS NULL AS current, created_entry, ended_entry
+FROM ttpdb.history(NULL::old_account) ORDER BY (version).id, valid_from;
+-- from now on statements are logged
+UPDATE old_account SET balance = 250 WHERE id = 2;
+SELECT kind, statement FROM ttpdb.log ORDER BY entry;
+SELECT (version).id, (version).balance, created_entry IS NOT NULL AS has_created_entry,
+	ended_entry IS NOT NULL AS has_ended_entry
+FROM ttpdb.history(NULL::old_account) WHERE (version).id = 2 ORDER BY valid_from;
+SELECT first_broken_entry IS NULL AS intact FROM ttpdb.verify();
+SELECT count(*) AS problems FROM ttpdb.log_consistency();
+
+-- the update path is the installation path: the same objects either way
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+DROP TABLE old_account;
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
