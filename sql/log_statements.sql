@@ -192,14 +192,14 @@ CREATE TABLE sensor (id int PRIMARY KEY, reading float8) USING ttpdb;
 INSERT INTO sensor VALUES (1, 20.0), (2, 21.0);
 UPDATE sensor SET reading = 22.0 WHERE id = 2;
 INSERT INTO sensor VALUES (3, 23.0);
-SELECT id, reading, ttpdb.caused_by(xmin, cmin) - :base AS caused_by FROM sensor ORDER BY id;
+SELECT id, reading, ttpdb.caused_by(xmin, cmin, xmax) - :base AS caused_by FROM sensor ORDER BY id;
 -- the operator: the rows an entry caused
-SELECT id FROM sensor WHERE ROW(xmin, cmin) <~ (:base + 2) ORDER BY id;
-SELECT id FROM sensor WHERE ROW(xmin, cmin) OPERATOR(ttpdb.<~) (:base + 4) ORDER BY id;
+SELECT id FROM sensor WHERE ROW(xmin, cmin, xmax) <~ (:base + 2) ORDER BY id;
+SELECT id FROM sensor WHERE ROW(xmin, cmin, xmax) OPERATOR(ttpdb.<~) (:base + 4) ORDER BY id;
 -- in a view
 CREATE VIEW sensor_provenance AS
 	SELECT s.id, s.reading, l.statement AS caused_by
-	FROM sensor s JOIN ttpdb.log l ON l.entry = ttpdb.caused_by(s.xmin, s.cmin);
+	FROM sensor s JOIN ttpdb.log l ON l.entry = ttpdb.caused_by(s.xmin, s.cmin, s.xmax);
 SELECT * FROM sensor_provenance ORDER BY id;
 -- every version, kept or present, with the entries that created and ended it
 SELECT (version).id, (version).reading, created_entry - :base AS created, ended_entry - :base AS ended
@@ -207,18 +207,50 @@ FROM ttpdb.history(NULL::sensor) ORDER BY created_entry, (version).id;
 -- as of a past time, the versions then read through the same columns
 SELECT max(committed_at) AS after_insert FROM ttpdb.log WHERE entry = :base + 2 \gset
 SET ttpdb.as_of = :'after_insert';
-SELECT id, reading, ttpdb.caused_by(xmin, cmin) - :base AS caused_by FROM sensor ORDER BY id;
+SELECT id, reading, ttpdb.caused_by(xmin, cmin, xmax) - :base AS caused_by FROM sensor ORDER BY id;
 RESET ttpdb.as_of;
 -- rows the current transaction wrote have no entry yet
 BEGIN;
 INSERT INTO sensor VALUES (4, 24.0);
-SELECT ttpdb.caused_by(xmin, cmin) FROM sensor WHERE id = 4;
+SELECT ttpdb.caused_by(xmin, cmin, xmax) FROM sensor WHERE id = 4;
 ROLLBACK;
+-- DDL then DML in one transaction: each statement its own rows
+SELECT coalesce(max(entry), 0) AS base2 FROM ttpdb.log \gset
+BEGIN;
+CREATE TABLE gauge (id int PRIMARY KEY, v text) USING ttpdb;
+INSERT INTO gauge VALUES (1, 'one');
+ALTER TABLE gauge ADD COLUMN unit text;
+INSERT INTO gauge VALUES (2, 'two', 'kg');
+COMMIT;
+SELECT id, ttpdb.caused_by(xmin, cmin, xmax) - :base2 AS caused_by FROM gauge ORDER BY id;
+-- an UPDATE or DELETE that rolled back overwrote cmin: the answer is then
+-- given only when it is certain (a transaction with a single entry)
+BEGIN; DELETE FROM gauge WHERE id = 2; ROLLBACK;
+BEGIN; UPDATE sensor SET reading = 0 WHERE id = 3; ROLLBACK;
+SELECT id, ttpdb.caused_by(xmin, cmin, xmax) - :base2 AS caused_by FROM gauge ORDER BY id;
+SELECT id, ttpdb.caused_by(xmin, cmin, xmax) - :base AS caused_by FROM sensor ORDER BY id;
+-- ttpdb.history() gives the same answers
+SELECT (version).id, created_entry - :base2 AS created FROM ttpdb.history(NULL::gauge) ORDER BY 1;
+-- a nested write undone by an exception block is not in the entry
+SELECT coalesce(max(entry), 0) AS base2 FROM ttpdb.log \gset
+DO $$
+BEGIN
+	UPDATE gauge SET v = 'uno' WHERE id = 1;
+	BEGIN
+		INSERT INTO sensor VALUES (9, 99);
+		RAISE EXCEPTION 'undo';
+	EXCEPTION WHEN raise_exception THEN NULL;
+	END;
+END
+$$;
+SELECT tables, effects->>'inserted' AS inserted, effects->>'updated' AS updated, nested
+FROM ttpdb.log WHERE entry > :base2;
+DROP TABLE gauge;
 -- rows of plain tables and bad arguments
-SELECT ttpdb.caused_by(xmin, cmin) FROM notes;
-SELECT ttpdb.caused_by(NULL, '0'::cid);
+SELECT ttpdb.caused_by(xmin, cmin, xmax) FROM notes;
+SELECT ttpdb.caused_by(NULL, '0'::cid, NULL);
 SELECT ROW(1, 2) <~ 1;
-SELECT ROW(xmin, cmin) <~ NULL FROM sensor LIMIT 1;
+SELECT ROW(xmin, cmin, xmax) <~ NULL FROM sensor LIMIT 1;
 
 -- The three histories.
 SELECT count(*) = (SELECT count(*) FROM ttpdb.log) AS system_history_complete FROM ttpdb.system_history;
@@ -233,7 +265,7 @@ SET ttpdb.log = off;
 INSERT INTO sensor VALUES (5, 25.0);
 RESET ttpdb.log;
 SELECT count(*) AS entries_with_log_off FROM ttpdb.log WHERE entry > :base;
-SELECT ttpdb.caused_by(xmin, cmin) FROM sensor WHERE id = 5;
+SELECT ttpdb.caused_by(xmin, cmin, xmax) FROM sensor WHERE id = 5;
 
 -- Privileges: statement text is visible to the role that ran it and to
 -- pg_read_all_stats; nobody but the library writes the log.

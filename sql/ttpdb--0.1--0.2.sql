@@ -118,15 +118,17 @@ REVOKE ALL ON FUNCTION ttpdb.log_consistency() FROM PUBLIC;
 -- CAUSED_BY
 --------------------------------------------------------------------------
 
-CREATE FUNCTION ttpdb.caused_by(xmin xid, cmin cid) RETURNS bigint
-	AS 'MODULE_PATHNAME', 'ttpdb_caused_by' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ttpdb.caused_by(xid, cid) IS
-	'The log entry that created a row version: ttpdb.caused_by(t.xmin, t.cmin)';
+-- A row version's system columns name its entry: xmin the transaction, cmin
+-- the statement in it, xmax whether cmin can be trusted.
+CREATE FUNCTION ttpdb.caused_by(xmin xid, cmin cid, xmax xid) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ttpdb_caused_by' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.caused_by(xid, cid, xid) IS
+	'The log entry that created a row version: ttpdb.caused_by(t.xmin, t.cmin, t.xmax)';
 
 CREATE FUNCTION ttpdb.caused_by(version record, entry bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'ttpdb_caused_by_op' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ttpdb.caused_by(record, bigint) IS
-	'Whether log entry "entry" created the row version ROW(xmin, cmin); the operator <~';
+	'Whether log entry "entry" created the row version ROW(xmin, cmin, xmax); the operator <~';
 
 CREATE OPERATOR ttpdb.<~ (
 	LEFTARG = record,
@@ -134,7 +136,7 @@ CREATE OPERATOR ttpdb.<~ (
 	FUNCTION = ttpdb.caused_by
 );
 COMMENT ON OPERATOR ttpdb.<~ (record, bigint) IS
-	'ROW(t.xmin, t.cmin) <~ 42: the row version was created by log entry 42';
+	'ROW(t.xmin, t.cmin, t.xmax) <~ 42: the row version was created by log entry 42';
 
 -- ttpdb.history() shows the entries that created and ended each version.
 DROP FUNCTION ttpdb.history(anyelement);

@@ -162,7 +162,9 @@ extern bytea *log_copy_compress(const char *data, int len);
 extern char *log_copy_decompress(bytea *stored, int64 rawlen);
 
 /* log_funcs.c */
-extern bool log_entry_of(int64 era, FullTransactionId fxid, CommandId cid, int64 *entry);
+extern bool log_entry_of(int64 era, FullTransactionId fxid, CommandId cid,
+						 bool cid_reliable, Oid relid, int64 *entry);
+extern bool log_cid_reliable(int64 era, FullTransactionId fxid);
 
 /* log_write.c */
 extern void log_emit(LogStatement *stmt);

@@ -82,6 +82,9 @@ typedef struct EffectsSave
 	LogEffects	effects;
 	int			ntables;
 	uint64	   *table_digests;	/* ntables * 2 lanes */
+	int			nnested;
+	int64	   *nested_counts;	/* calls and rows of each nested statement */
+	int64		nested_omitted;
 } EffectsSave;
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
@@ -331,6 +334,9 @@ log_note_touched(LogStatement *stmt, Oid relid)
 		}
 		stmt->table_digests_size = size;
 	}
+	/* the slot may hold what a rolled-back subtransaction left there */
+	stmt->table_digests[(n - 1) * 2] = 0;
+	stmt->table_digests[(n - 1) * 2 + 1] = 0;
 	MemoryContextSwitchTo(old);
 }
 
@@ -910,6 +916,16 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				if (save->ntables > 0)
 					memcpy(save->table_digests, save->stmt->table_digests,
 						   save->ntables * 2 * sizeof(uint64));
+				save->nnested = list_length(save->stmt->nested);
+				save->nested_counts = palloc(Max(save->nnested, 1) * 2 * sizeof(int64));
+				foreach(lc, save->stmt->nested)
+				{
+					LogNested  *n = (LogNested *) lfirst(lc);
+
+					save->nested_counts[foreach_current_index(lc) * 2] = n->calls;
+					save->nested_counts[foreach_current_index(lc) * 2 + 1] = n->rows;
+				}
+				save->nested_omitted = save->stmt->nested_omitted;
 				effects_saves = lappend(effects_saves, save);
 				MemoryContextSwitchTo(old);
 			}
@@ -928,16 +944,26 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					current_frame->stmt == save->stmt)
 				{
 					LogStatement *stmt = save->stmt;
-					int			ntables = list_length(stmt->tables);
+					ListCell   *nc;
 
+					/* what it did inside the subtransaction is undone */
 					stmt->effects = save->effects;
 					if (save->ntables > 0)
 						memcpy(stmt->table_digests, save->table_digests,
 							   save->ntables * 2 * sizeof(uint64));
-					/* tables first touched inside it keep no changes */
-					if (ntables > save->ntables)
-						memset(stmt->table_digests + save->ntables * 2, 0,
-							   (ntables - save->ntables) * 2 * sizeof(uint64));
+					stmt->tables = list_truncate(stmt->tables, save->ntables);
+					stmt->nested = list_truncate(stmt->nested, save->nnested);
+					foreach(nc, stmt->nested)
+					{
+						LogNested  *n = (LogNested *) lfirst(nc);
+
+						n->calls = save->nested_counts[foreach_current_index(nc) * 2];
+						n->rows = save->nested_counts[foreach_current_index(nc) * 2 + 1];
+					}
+					stmt->nested_omitted = save->nested_omitted;
+					if (current_frame->last_touched != InvalidOid &&
+						!list_member_oid(stmt->tables, current_frame->last_touched))
+						current_frame->last_touched = InvalidOid;
 				}
 				if (save->subid >= mySubid)
 					effects_saves = foreach_delete_current(effects_saves, lc);

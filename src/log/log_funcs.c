@@ -60,9 +60,10 @@
 
 typedef struct EntryRange
 {
-	CommandId	first_cid;
-	CommandId	last_cid;
+	CommandId	first_cid;		/* its changes carry this command id or later */
 	int64		entry;
+	int			ntables;
+	Oid		   *tables;			/* the ttpdb tables it touched */
 } EntryRange;
 
 typedef struct EntryCacheKey
@@ -79,6 +80,43 @@ typedef struct EntryCacheEntry
 } EntryCacheEntry;
 
 static HTAB *entry_cache = NULL;
+
+static int
+entry_range_cmp(const void *a, const void *b)
+{
+	const EntryRange *ra = a;
+	const EntryRange *rb = b;
+
+	return (ra->entry > rb->entry) - (ra->entry < rb->entry);
+}
+
+static bool
+range_touches(EntryRange *r, Oid relid)
+{
+	for (int i = 0; i < r->ntables; i++)
+		if (r->tables[i] == relid)
+			return true;
+	return false;
+}
+
+/*
+ * log_cid_reliable
+ *		Whether the command ids of rows a transaction of this era wrote are
+ *		the ones it wrote them with: not when WAL replay may have re-created
+ *		them since (see ttpdb_replay_horizon()).  Eras restored from a dump
+ *		come with the command ids the dump had.
+ */
+bool
+log_cid_reliable(int64 era, FullTransactionId fxid)
+{
+	FullTransactionId horizon;
+
+	if (era != ttpdb_current_era())
+		return true;
+	if (!ttpdb_replay_horizon(&horizon))
+		return false;
+	return !FullTransactionIdPrecedes(fxid, horizon);
+}
 
 /* The top-level transaction of a committed (sub)transaction, if stamped. */
 static bool
@@ -160,11 +198,16 @@ load_entries(int64 era, FullTransactionId fxid)
 		EntryRange *r = palloc(sizeof(EntryRange));
 		bool		isnull;
 
+		ArrayType  *tables;
+
 		r->entry = DatumGetInt64(heap_getattr(tup, Anum_log_entries_entry, desc, &isnull));
 		r->first_cid = (CommandId) DatumGetInt64(heap_getattr(tup, Anum_log_entries_first_cid,
 															  desc, &isnull));
-		r->last_cid = (CommandId) DatumGetInt64(heap_getattr(tup, Anum_log_entries_last_cid,
-															 desc, &isnull));
+		tables = DatumGetArrayTypeP(heap_getattr(tup, Anum_log_entries_tables, desc, &isnull));
+		r->ntables = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
+		r->tables = MemoryContextAlloc(TopMemoryContext, Max(r->ntables, 1) * sizeof(Oid));
+		if (r->ntables > 0)
+			memcpy(r->tables, ARR_DATA_PTR(tables), r->ntables * sizeof(Oid));
 		ranges = lappend(ranges, r);
 	}
 	systable_endscan(scan);
@@ -186,60 +229,112 @@ load_entries(int64 era, FullTransactionId fxid)
 	foreach(lc, ranges)
 		cached->ranges[foreach_current_index(lc)] = *(EntryRange *) lfirst(lc);
 	list_free_deep(ranges);
+	qsort(cached->ranges, cached->nranges, sizeof(EntryRange), entry_range_cmp);
 	return cached;
 }
 
 /*
  * log_entry_of
  *		The entry that a change made by (sub)transaction "fxid" with command
- *		id "cid" belongs to; false if none does.  Without a command id, the
- *		transaction's entry if it has only one.
+ *		id "cid" to table "relid" belongs to; false if none does.  Each entry
+ *		holds the command ids from its first one up to the next entry's: the
+ *		last entry that starts at or before "cid".  When the command id is
+ *		not to be trusted ("cid_reliable" false), only a transaction with a
+ *		single entry touching the table (any table, if "relid" is invalid)
+ *		gives an answer.
  */
 bool
-log_entry_of(int64 era, FullTransactionId fxid, CommandId cid, int64 *entry)
+log_entry_of(int64 era, FullTransactionId fxid, CommandId cid, bool cid_reliable,
+			 Oid relid, int64 *entry)
 {
 	EntryCacheEntry *cached;
+	bool		found = false;
 
 	if (!FullTransactionIdIsValid(fxid))
 		return false;
 	cached = load_entries(era, fxid);
 	if (cached == NULL)
 		return false;
-	/* the command id was overwritten: only a lone entry is certain */
-	if (cid == InvalidCommandId)
+
+	if (cid_reliable && cid != InvalidCommandId)
 	{
-		if (cached->nranges != 1)
-			return false;
-		*entry = cached->ranges[0].entry;
-		return true;
+		for (int i = 0; i < cached->nranges; i++)
+			if (cached->ranges[i].first_cid <= cid)
+			{
+				*entry = cached->ranges[i].entry;
+				found = true;
+			}
+		return found;
 	}
+
 	for (int i = 0; i < cached->nranges; i++)
-		if (cid >= cached->ranges[i].first_cid && cid <= cached->ranges[i].last_cid)
+		if (!OidIsValid(relid) || range_touches(&cached->ranges[i], relid))
 		{
+			if (found)
+				return false;	/* two candidates: cannot tell */
 			*entry = cached->ranges[i].entry;
-			return true;
+			found = true;
 		}
-	return false;
+	return found;
+}
+
+/*
+ * Whether a visible row version's cmin, as the cmin system column shows
+ * it, is the command that created it: not after an UPDATE or DELETE of it
+ * that did not commit, which wrote its own command id there.  From SQL only
+ * xmax is known: none, or one that committed (for a visible row, a locker,
+ * which leaves cmin alone), is safe; any other may be such an update.
+ */
+static bool
+cmin_is_creation(TransactionId xmax)
+{
+	if (!TransactionIdIsValid(xmax))
+		return true;
+	if (!TransactionIdIsNormal(xmax) ||
+		!TransactionIdPrecedes(xmax, ReadNextTransactionId()) ||
+		TransactionIdIsCurrentTransactionId(xmax))
+		return false;
+	return TransactionIdDidCommit(xmax);
+}
+
+/* The entry of a row version from its system columns, or false. */
+static bool
+entry_of_system_columns(TransactionId xmin, CommandId cmin, TransactionId xmax,
+						int64 *entry)
+{
+	int64		era;
+	FullTransactionId created;
+
+	if (!TransactionIdIsNormal(xmin) || TransactionIdIsCurrentTransactionId(xmin))
+		return false;
+	era = ttpdb_current_era();
+	created = ttpdb_full_xid(xmin);
+	return log_entry_of(era, created, cmin,
+						cmin_is_creation(xmax) && log_cid_reliable(era, created),
+						InvalidOid, entry);
 }
 
 PG_FUNCTION_INFO_V1(ttpdb_caused_by);
 
 /*
- * ttpdb.caused_by(xmin xid, cmin cid) returns bigint
+ * ttpdb.caused_by(xmin xid, cmin cid, xmax xid) returns bigint
  *		The log entry that created the row version with these system
  *		columns, or NULL: created before the log, with the log off, by the
- *		caller's own open transaction, or its cmin was overwritten.
+ *		caller's own open transaction, or its statement cannot be told
+ *		(see log_entry_of()).
  */
 Datum
 ttpdb_caused_by(PG_FUNCTION_ARGS)
 {
-	TransactionId xmin = DatumGetTransactionId(PG_GETARG_DATUM(0));
-	CommandId	cmin = DatumGetCommandId(PG_GETARG_DATUM(1));
 	int64		entry;
 
-	if (!TransactionIdIsNormal(xmin) || TransactionIdIsCurrentTransactionId(xmin))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	if (!log_entry_of(ttpdb_current_era(), ttpdb_full_xid(xmin), cmin, &entry))
+	if (!entry_of_system_columns(DatumGetTransactionId(PG_GETARG_DATUM(0)),
+								 DatumGetCommandId(PG_GETARG_DATUM(1)),
+								 PG_ARGISNULL(2) ? InvalidTransactionId :
+								 DatumGetTransactionId(PG_GETARG_DATUM(2)),
+								 &entry))
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(entry);
 }
@@ -248,8 +343,8 @@ PG_FUNCTION_INFO_V1(ttpdb_caused_by_op);
 
 /*
  * ttpdb.caused_by(version record, entry bigint) returns boolean, the
- *		operator <~: ROW(t.xmin, t.cmin) <~ 42 is true for the row versions
- *		entry 42 created.
+ *		operator <~: ROW(t.xmin, t.cmin, t.xmax) <~ 42 is true for the row
+ *		versions entry 42 created.
  */
 Datum
 ttpdb_caused_by_op(PG_FUNCTION_ARGS)
@@ -258,37 +353,36 @@ ttpdb_caused_by_op(PG_FUNCTION_ARGS)
 	int64		wanted = PG_GETARG_INT64(1);
 	TupleDesc	desc;
 	HeapTupleData tuple;
-	bool		isnull1,
-				isnull2;
-	Datum		xmin,
-				cmin;
+	bool		isnull[3];
+	Datum		values[3];
 	int64		entry;
 
 	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
 								  HeapTupleHeaderGetTypMod(rec));
-	if (desc->natts != 2 || TupleDescAttr(desc, 0)->atttypid != XIDOID ||
-		TupleDescAttr(desc, 1)->atttypid != CIDOID)
+	if (desc->natts != 3 || TupleDescAttr(desc, 0)->atttypid != XIDOID ||
+		TupleDescAttr(desc, 1)->atttypid != CIDOID ||
+		TupleDescAttr(desc, 2)->atttypid != XIDOID)
 	{
 		ReleaseTupleDesc(desc);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the left operand of <~ must be a row of xmin and cmin"),
-				 errhint("Write ROW(t.xmin, t.cmin) <~ entry.")));
+				 errmsg("the left operand of <~ must be a row of xmin, cmin and xmax"),
+				 errhint("Write ROW(t.xmin, t.cmin, t.xmax) <~ entry.")));
 	}
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
-	xmin = heap_getattr(&tuple, 1, desc, &isnull1);
-	cmin = heap_getattr(&tuple, 2, desc, &isnull2);
+	for (int i = 0; i < 3; i++)
+		values[i] = heap_getattr(&tuple, i + 1, desc, &isnull[i]);
 	ReleaseTupleDesc(desc);
-	if (isnull1 || isnull2)
+	if (isnull[0] || isnull[1])
 		PG_RETURN_BOOL(false);
-	if (!TransactionIdIsNormal(DatumGetTransactionId(xmin)) ||
-		TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin)))
-		PG_RETURN_BOOL(false);
-	if (!log_entry_of(ttpdb_current_era(), ttpdb_full_xid(DatumGetTransactionId(xmin)),
-					  DatumGetCommandId(cmin), &entry))
+	if (!entry_of_system_columns(DatumGetTransactionId(values[0]),
+								 DatumGetCommandId(values[1]),
+								 isnull[2] ? InvalidTransactionId :
+								 DatumGetTransactionId(values[2]),
+								 &entry))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(entry == wanted);
 }

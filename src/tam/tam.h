@@ -46,6 +46,7 @@ extern void ttpdb_preload_commit_times(int64 era);
 extern Snapshot ttpdb_latest_snapshot(void);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
 extern int64 ttpdb_current_era(void);
+extern bool ttpdb_replay_horizon(FullTransactionId *horizon);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  TimestampTz *stamp);
 

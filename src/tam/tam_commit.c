@@ -54,6 +54,10 @@
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "access/xlog.h"
+#include "catalog/pg_control.h"
+#include "common/controldata_utils.h"
+#include "storage/fd.h"
 #include "utils/lsyscache.h"
 #include "catalog/namespace.h"
 #include "utils/fmgroids.h"
@@ -102,6 +106,8 @@ typedef struct TtpdbCommitShared
 {
 	LWLock	   *lock;			/* commit order */
 	TimestampTz last_stamp;		/* protected by lock */
+	FullTransactionId replay_horizon;	/* see ttpdb_replay_horizon(); lock */
+	bool		replay_pending; /* the horizon is "now", once recovery ends */
 	LogChainSlot log_slots[LOG_CHAIN_SLOTS];	/* protected by lock */
 	int			nslots;
 	TimestampTz in_flight[FLEXIBLE_ARRAY_MEMBER];	/* per backend, by pgprocno;
@@ -154,6 +160,8 @@ static Oid	era_relid = InvalidOid;
 static int64 era_value = 0;
 
 static Size commit_shared_size(void);
+static void read_replay_horizon(void);
+static void write_replay_horizon(void);
 static void ttpdb_commit_shmem_request(void);
 static void ttpdb_commit_shmem_startup(void);
 static void ttpdb_xact_callback(XactEvent event, void *arg);
@@ -217,9 +225,120 @@ ttpdb_commit_init_shmem(void)
 		commit_shared->last_stamp = 0;
 		commit_shared->nslots = MaxBackends;
 		memset(commit_shared->log_slots, 0, sizeof(commit_shared->log_slots));
+		read_replay_horizon();
 		memset(commit_shared->in_flight, 0, sizeof(TimestampTz) * MaxBackends);
 	}
 	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * The replay horizon.  WAL replay (crash recovery, a standby, a restored
+ * base backup) re-creates inserted and updated tuples with command id 0,
+ * and the statement log tells a transaction's statements apart by the
+ * command ids of the rows they wrote.  So every transaction older than the
+ * end of the latest replay has command ids that cannot be trusted.  The
+ * file REPLAY_HORIZON_FILE in the data directory keeps that boundary, as
+ * "<full xid> <pending>"; pending means a replay happened and the boundary
+ * is the next xid once it is over.  It is cluster-wide, like xids.
+ */
+#define REPLAY_HORIZON_FILE "ttpdb_replay_horizon"
+
+/* At postmaster start: read the horizon, and note a replay to come. */
+static void
+read_replay_horizon(void)
+{
+	FILE	   *file = AllocateFile(REPLAY_HORIZON_FILE, "r");
+	unsigned long long fxid = 0;
+	int			pending = 0;
+	ControlFileData *control;
+	bool		crc_ok;
+
+	if (file != NULL)
+	{
+		if (fscanf(file, "%llu %d", &fxid, &pending) != 2)
+		{
+			/* unreadable: distrust every earlier transaction */
+			fxid = 0;
+			pending = 1;
+		}
+		FreeFile(file);
+	}
+	commit_shared->replay_horizon = FullTransactionIdFromU64((uint64) fxid);
+	commit_shared->replay_pending = (pending != 0);
+
+	/* anything but a clean shutdown means WAL is about to be replayed */
+	control = get_controlfile(DataDir, &crc_ok);
+	if (!crc_ok || control->state != DB_SHUTDOWNED)
+	{
+		commit_shared->replay_pending = true;
+		write_replay_horizon();
+	}
+	pfree(control);
+}
+
+/* Write the horizon durably (the caller holds the lock, or is the postmaster). */
+static void
+write_replay_horizon(void)
+{
+	char		tmp[MAXPGPATH];
+	FILE	   *file;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", REPLAY_HORIZON_FILE);
+	file = AllocateFile(tmp, "w");
+	if (file == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+		return;
+	}
+	fprintf(file, "%llu %d\n",
+			(unsigned long long) U64FromFullTransactionId(commit_shared->replay_horizon),
+			commit_shared->replay_pending ? 1 : 0);
+	if (FreeFile(file) != 0)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+		return;
+	}
+	(void) durable_rename(tmp, REPLAY_HORIZON_FILE, LOG);
+}
+
+/*
+ * ttpdb_replay_horizon
+ *		The transactions before this one may have rows re-created by WAL
+ *		replay, whose command ids are not the ones they were written with.
+ *		False when no boundary can be given: on a standby (which replays
+ *		everything), or without the shared state.
+ */
+bool
+ttpdb_replay_horizon(FullTransactionId *horizon)
+{
+	/* it changes only when the server restarts, which ends this backend */
+	static bool cached = false;
+	static FullTransactionId cached_horizon;
+
+	if (cached)
+	{
+		*horizon = cached_horizon;
+		return true;
+	}
+	if (commit_shared == NULL || RecoveryInProgress())
+		return false;
+	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+	if (commit_shared->replay_pending)
+	{
+		/* replay is over: everything assigned so far may have been replayed */
+		commit_shared->replay_horizon = ReadNextFullTransactionId();
+		commit_shared->replay_pending = false;
+		write_replay_horizon();
+	}
+	*horizon = commit_shared->replay_horizon;
+	LWLockRelease(commit_shared->lock);
+	cached_horizon = *horizon;
+	cached = true;
+	return true;
 }
 
 /*

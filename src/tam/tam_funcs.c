@@ -139,7 +139,7 @@ static void
 emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
 			 bool from_known, TimestampTz from, bool to_known, TimestampTz to,
 			 FullTransactionId created, FullTransactionId ended, int64 era,
-			 CommandId created_cid, CommandId ended_cid)
+			 CommandId created_cid, CommandId ended_cid, Oid relid)
 {
 	Datum		values[7];
 	bool		nulls[7];
@@ -154,9 +154,14 @@ emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
 	nulls[2] = !FullTransactionIdIsValid(created);
 	values[3] = FullTransactionIdGetDatum(ended);
 	nulls[3] = !FullTransactionIdIsValid(ended);
-	nulls[4] = !log_entry_of(era, created, created_cid, &entry);
+	/* a kept version's ending command id was stored with it: reliable */
+	nulls[4] = !log_entry_of(era, created, created_cid,
+							 created_cid != InvalidCommandId &&
+							 log_cid_reliable(era, created),
+							 relid, &entry);
 	values[4] = Int64GetDatum(entry);
-	nulls[5] = !log_entry_of(era, ended, ended_cid, &entry);
+	nulls[5] = !log_entry_of(era, ended, ended_cid, ended_cid != InvalidCommandId,
+							 relid, &entry);
 	values[5] = Int64GetDatum(entry);
 	values[6] = ExecFetchSlotHeapTupleDatum(slot);
 	nulls[6] = false;
@@ -210,7 +215,7 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		emit_version(rsinfo, out, tuple, known, from, false, 0, created,
 					 InvalidFullTransactionId, ttpdb_current_era(),
 					 known ? history_creation_cid(tuple->t_data) : InvalidCommandId,
-					 InvalidCommandId);
+					 InvalidCommandId, RelationGetRelid(rel));
 		if (should_free)
 			heap_freetuple(tuple);
 	}
@@ -231,7 +236,8 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		(void) history_version_cids(tuple, &created_cid, &ended_cid);
 		emit_version(rsinfo, out, tuple, version.valid_from_known,
 					 version.valid_from, to_known, to, version.created_xid,
-					 version.ended_xid, version.era, created_cid, ended_cid);
+					 version.ended_xid, version.era, created_cid, ended_cid,
+					 RelationGetRelid(rel));
 		pfree(tuple);
 	}
 	history_end_scan(history);

@@ -20,7 +20,10 @@
 #	  statement 1;
 #	- every present row has the entry that created it (ttpdb.caused_by()),
 #	  and every version the entries that created and ended it
-#	  (ttpdb.history()): entries of its transaction that name its table;
+#	  (ttpdb.history()): entries of its transaction that name its table.
+#	  Replay re-creates rows with command id 0, so for a transaction from
+#	  before the crash with several entries naming the table the creating
+#	  entry may be unknown (NULL), but never wrong;
 #	- nothing a rolled-back transaction, savepoint or exception block did
 #	  shows in the log: its statements, the nested statements an entry
 #	  lists, the COPY content it read, or its rows in the tables' history.
@@ -309,14 +312,20 @@ WHERE statement_no <> entry - (SELECT min(entry) FROM ttpdb.log m WHERE m.xid = 
 
 	for my $t (qw(accounts ledger notes))
 	{
+		# NULL only when it cannot tell: the row's transaction has several
+		# entries, and crash recovery re-created the row without its command
+		# id, or an update of it did not commit.  (ttpdb.history(), which
+		# knows the table, needs several entries naming it.)
 		no_rows(
 			qq{
-SELECT r.xmin, r.cmin, r.* FROM $t r WHERE ttpdb.caused_by(r.xmin, r.cmin) IS NULL},
-			"$label: every row of $t has the entry that created it");
+SELECT r.xmin, r.cmin, r.* FROM $t r WHERE ttpdb.caused_by(r.xmin, r.cmin, r.xmax) IS NULL
+AND (SELECT count(*) FROM ttpdb.log x
+	 WHERE x.xid = @{[$top_of->('r.xmin::text::xid8')]}) < 2},
+			"$label: every row of $t has the entry that created it, unless ambiguous");
 		no_rows(
 			qq{
 SELECT r.xmin, r.cmin, l.entry, l.statement_no, l.statement, l.tables
-FROM $t r JOIN ttpdb.log l ON l.entry = ttpdb.caused_by(r.xmin, r.cmin)
+FROM $t r JOIN ttpdb.log l ON l.entry = ttpdb.caused_by(r.xmin, r.cmin, r.xmax)
 WHERE l.xid IS DISTINCT FROM @{[$top_of->('r.xmin::text::xid8')]} OR NOT '$t'::regclass = ANY (l.tables)},
 			"$label: the entry ttpdb.caused_by() gives for each row of $t is of its transaction and names $t"
 		);
@@ -327,8 +336,11 @@ SELECT h.created_xid, h.created_entry, c.statement AS created_by,
 FROM ttpdb.history(NULL::$t) h
 LEFT JOIN ttpdb.log c ON c.entry = h.created_entry
 LEFT JOIN ttpdb.log e ON e.entry = h.ended_entry
-WHERE c.entry IS NULL OR c.xid IS DISTINCT FROM @{[$top_of->('h.created_xid')]}
-   OR NOT '$t'::regclass = ANY (c.tables)
+WHERE (c.entry IS NULL AND (SELECT count(*) FROM ttpdb.log x
+							WHERE x.xid = @{[$top_of->('h.created_xid')]}
+							  AND '$t'::regclass = ANY (x.tables)) < 2)
+   OR (c.entry IS NOT NULL AND (c.xid IS DISTINCT FROM @{[$top_of->('h.created_xid')]}
+								OR NOT '$t'::regclass = ANY (c.tables)))
    OR (h.valid_to IS NOT NULL
 	   AND (e.entry IS NULL OR e.xid IS DISTINCT FROM @{[$top_of->('h.ended_xid')]}
 			OR NOT '$t'::regclass = ANY (e.tables)))},
