@@ -140,7 +140,38 @@ FROM ttpdb.history(NULL::accounts) WHERE (version).id = 1 ORDER BY valid_from;
 SELECT * FROM ttpdb.history_stats;
 
 \echo
+\echo '== 3. Every change is a statement in the log'
+\echo
+\echo 'Each statement that changed a ttpdb table is an entry of ttpdb.log,'
+\echo 'written in its own transaction and numbered in commit order: what ran,'
+\echo 'who ran it, when it committed, what it changed.'
+SELECT entry, committed_at::time(0) AS committed, role, kind, statement, rows
+FROM ttpdb.log ORDER BY entry;
+
+\echo
+\echo 'CAUSED_BY: which statement produced each row as it is now?'
+SELECT a.id, a.owner, a.balance, l.entry, l.statement
+FROM accounts a JOIN ttpdb.log l ON l.entry = ttpdb.caused_by(a.xmin, a.cmin, a.xmax)
+ORDER BY a.id;
+
+\echo
+\echo 'A prepared statement is logged with its parameters, and what a'
+\echo 'statement needs to run again (its timestamps, the random seed it drew'
+\echo 'with, sequence values) is recorded too:'
+PREPARE deposit(int, numeric) AS UPDATE accounts SET balance = balance + $2 WHERE id = $1;
+EXECUTE deposit(2, 40);
+DEALLOCATE deposit;
+SELECT entry, statement, parameters, effects->>'updated' AS updated
+FROM ttpdb.log ORDER BY entry DESC LIMIT 1;
+
+\echo
+\echo 'Entries are chained by SHA-256 hashes; ttpdb.verify() recomputes the'
+\echo 'chain (first_broken_entry would say where someone tampered with it):'
+SELECT * FROM ttpdb.verify();
+
+\echo
 \echo 'The tables readings and accounts and type pdist are yours to explore.  Try:'
 \echo '    SELECT * FROM outcomes(''{"red": 0.7, "blue": 0.3}'');'
 \echo '    SET ttpdb.as_of = ''<a time from ttpdb.commit_times>''; SELECT * FROM accounts;'
+\echo '    SELECT * FROM ttpdb.log;'
 \echo '    \\df ttpdb.*'

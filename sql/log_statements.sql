@@ -209,6 +209,12 @@ SELECT max(committed_at) AS after_insert FROM ttpdb.log WHERE entry = :base + 2 
 SET ttpdb.as_of = :'after_insert';
 SELECT id, reading, ttpdb.caused_by(xmin, cmin, xmax) - :base AS caused_by FROM sensor ORDER BY id;
 RESET ttpdb.as_of;
+-- or with ttpdb.as_of_versions(), which says where each row came from
+SELECT (version).id, (version).reading, created_entry - :base AS created,
+	valid_from = (SELECT committed_at FROM ttpdb.log WHERE entry = created_entry) AS stamped
+FROM ttpdb.as_of_versions(NULL::sensor, :'after_insert') ORDER BY 1;
+SELECT count(*) FROM ttpdb.as_of_versions(NULL::sensor, NULL);
+SELECT count(*) FROM ttpdb.as_of_versions(NULL::notes, now());
 -- rows the current transaction wrote have no entry yet
 BEGIN;
 INSERT INTO sensor VALUES (4, 24.0);

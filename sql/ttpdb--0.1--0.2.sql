@@ -33,22 +33,26 @@ CREATE TABLE ttpdb.log_entries (
 	statement_no integer NOT NULL,
 	committed_at timestamptz NOT NULL,
 	role_id oid NOT NULL,
-	role_name name NOT NULL,
+	role_name text NOT NULL,
 	kind text NOT NULL,
 	statement text NOT NULL,
 	parameters text[],
 	rows_affected bigint NOT NULL,
 	tables oid[] NOT NULL,
-	table_digests text[] NOT NULL,
-	effects jsonb NOT NULL,
-	nondeterminism jsonb NOT NULL,
-	nested jsonb NOT NULL,
+	table_digests bytea NOT NULL,		-- 16 bytes per table of "tables"
+	inserted bigint NOT NULL,
+	updated bigint NOT NULL,
+	deleted bigint NOT NULL,
+	transaction_ts timestamptz NOT NULL,
+	statement_ts timestamptz NOT NULL,
+	search_path text NOT NULL,
+	deterministic boolean NOT NULL,
+	nondeterminism jsonb,				-- random seed, sequences, volatile functions
+	nested jsonb,
 	first_cid bigint NOT NULL,
-	last_cid bigint NOT NULL,
 	copy_sha256 bytea,
 	copy_bytes bigint,
 	copy_data bytea,
-	content_hash bytea NOT NULL,
 	prev_chain bytea NOT NULL,
 	chain bytea NOT NULL
 ) USING heap;
@@ -81,10 +85,14 @@ SELECT l.entry,
 	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.parameters END AS parameters,
 	l.rows_affected AS rows,
 	l.tables::regclass[] AS tables,
-	l.effects,
-	(l.nondeterminism ->> 'deterministic')::boolean AS deterministic,
-	l.nondeterminism,
-	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.nested END AS nested,
+	jsonb_build_object('inserted', l.inserted, 'updated', l.updated, 'deleted', l.deleted,
+					   'digest', encode(l.table_digests, 'hex')) AS effects,
+	l.deterministic,
+	jsonb_build_object('transaction_timestamp', l.transaction_ts,
+					   'statement_timestamp', l.statement_ts,
+					   'search_path', l.search_path)
+		|| coalesce(l.nondeterminism, '{}') AS nondeterminism,
+	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN coalesce(l.nested, '[]') END AS nested,
 	l.copy_sha256,
 	l.copy_bytes,
 	l.copy_data IS NOT NULL AS copy_kept,
@@ -149,6 +157,15 @@ CREATE FUNCTION ttpdb.history(anyelement,
 	AS 'MODULE_PATHNAME', 'ttpdb_history_rows' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ttpdb.history(anyelement) IS
 	'Every version of a ttpdb table with its system validity (valid_to NULL for the present) and the log entries that created and ended it: ttpdb.history(NULL::my_table)';
+
+-- ttpdb.as_of() with where each row came from.
+CREATE FUNCTION ttpdb.as_of_versions(anyelement, at timestamptz,
+	OUT valid_from timestamptz, OUT created_xid xid8, OUT created_entry bigint,
+	OUT version anyelement)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ttpdb_as_of_versions' LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.as_of_versions(anyelement, timestamptz) IS
+	'The rows of a ttpdb table as of a time, with the stamp, transaction and log entry that created each: ttpdb.as_of_versions(NULL::my_table, ts)';
 
 --------------------------------------------------------------------------
 -- DDL that touches ttpdb tables without going through the access method

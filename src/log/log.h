@@ -143,7 +143,6 @@ extern void log_close_transaction(void);
 extern void log_effect_insert(Relation rel, TupleTableSlot *slot);
 extern void log_effect_delete(Relation rel, HeapTuple oldtup);
 extern void log_effect_update(Relation rel, HeapTuple oldtup, TupleTableSlot *slot);
-extern char *log_effects_digest_hex(const uint64 *digest);
 extern void log_row_digest(uint64 *digest, TupleDesc desc, int natts, Datum *values,
 						   bool *isnull, int sign);
 extern void log_tuple_digest(uint64 *digest, TupleDesc desc, HeapTuple tuple, int sign);
@@ -152,7 +151,8 @@ extern void log_tuple_digest(uint64 *digest, TupleDesc desc, HeapTuple tuple, in
 extern bool log_plan_is_volatile(struct PlannedStmt *pstmt);
 extern void log_scan_plan(LogStatement *stmt, struct PlannedStmt *pstmt);
 extern void log_finish_nondeterminism(LogStatement *stmt);
-extern Datum log_nondeterminism_jsonb(LogStatement *stmt);
+extern bool log_nondeterminism_jsonb(LogStatement *stmt, Datum *result,
+									 bool *deterministic);
 
 /* log_copy.c */
 extern bool log_copy_applies(struct CopyStmt *stmt);
@@ -165,6 +165,8 @@ extern char *log_copy_decompress(bytea *stored, int64 rawlen);
 extern bool log_entry_of(int64 era, FullTransactionId fxid, CommandId cid,
 						 bool cid_reliable, Oid relid, int64 *entry);
 extern bool log_cid_reliable(int64 era, FullTransactionId fxid);
+extern bool log_entry_of_row(TransactionId xmin, CommandId cmin, TransactionId xmax,
+							 Oid relid, int64 *entry);
 
 /* log_write.c */
 extern void log_emit(LogStatement *stmt);

@@ -185,15 +185,3 @@ log_effect_update(Relation rel, HeapTuple oldtup, TupleTableSlot *slot)
 		add_slot(stmt, rel, slot);
 	}
 }
-
-/*
- * log_effects_digest_hex
- *		A digest (two lanes) as 32 hexadecimal digits.
- */
-char *
-log_effects_digest_hex(const uint64 *digest)
-{
-	return psprintf("%016llx%016llx",
-					(unsigned long long) digest[0],
-					(unsigned long long) digest[1]);
-}

@@ -434,28 +434,31 @@ append_json_string(StringInfo buf, const char *s)
 
 /*
  * log_nondeterminism_jsonb
- *		The entry's "nondeterminism" document.
+ *		The entry's "nondeterminism" document beyond its timestamps and
+ *		search_path (which have columns of their own): the random seed,
+ *		sequences and volatile functions.  Sets *deterministic; returns
+ *		false when there is nothing to record.
  */
-Datum
-log_nondeterminism_jsonb(LogStatement *stmt)
+bool
+log_nondeterminism_jsonb(LogStatement *stmt, Datum *result, bool *deterministic)
 {
 	StringInfoData buf;
 	ListCell   *lc;
-	bool		deterministic = true;
+	bool		any = false;
 
+	*deterministic = true;
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"transaction_timestamp\": ");
-	append_json_string(&buf, timestamptz_to_str(stmt->transaction_ts));
-	appendStringInfoString(&buf, ", \"statement_timestamp\": ");
-	append_json_string(&buf, timestamptz_to_str(stmt->statement_ts));
-	appendStringInfoString(&buf, ", \"search_path\": ");
-	append_json_string(&buf, stmt->search_path ? stmt->search_path : "");
+	appendStringInfoChar(&buf, '{');
 	if (stmt->seeded)
-		appendStringInfo(&buf, ", \"random_seed\": %.17g", stmt->seed);
+	{
+		appendStringInfo(&buf, "\"random_seed\": %.17g", stmt->seed);
+		any = true;
+	}
 
 	if (stmt->sequences != NIL)
 	{
-		appendStringInfoString(&buf, ", \"sequences\": [");
+		appendStringInfoString(&buf, any ? ", \"sequences\": [" : "\"sequences\": [");
+		any = true;
 		foreach(lc, stmt->sequences)
 		{
 			LogSequence *seq = (LogSequence *) lfirst(lc);
@@ -476,17 +479,19 @@ log_nondeterminism_jsonb(LogStatement *stmt)
 
 	if (stmt->volatiles != NIL)
 	{
-		appendStringInfoString(&buf, ", \"volatile_functions\": [");
+		appendStringInfoString(&buf, any ? ", \"volatile_functions\": [" :
+							   "\"volatile_functions\": [");
+		any = true;
 		foreach(lc, stmt->volatiles)
 		{
 			LogVolatile *v = (LogVolatile *) lfirst(lc);
 			bool		captured = v->captured;
 
-			/* random() after the statement's own setseed() is its business */
+			/* random() the session seeded itself is not reproducible here */
 			if (v->funcid == F_RANDOM && !stmt->seeded && !stmt->user_seeded)
 				captured = false;
 			if (!captured)
-				deterministic = false;
+				*deterministic = false;
 			if (foreach_current_index(lc) > 0)
 				appendStringInfoString(&buf, ", ");
 			appendStringInfoString(&buf, "{\"function\": ");
@@ -495,7 +500,9 @@ log_nondeterminism_jsonb(LogStatement *stmt)
 		}
 		appendStringInfoChar(&buf, ']');
 	}
-	appendStringInfo(&buf, ", \"deterministic\": %s}", deterministic ? "true" : "false");
-
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	appendStringInfoChar(&buf, '}');
+	if (!any)
+		return false;
+	*result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	return true;
 }

@@ -12,9 +12,10 @@
  * chain; it then inserts them, in the same transaction as its changes.
  * An entry of a subtransaction that rolls back is forgotten.
  *
- * The chain: each entry holds the SHA-256 of its own content, and
- *		chain = SHA-256(prev_chain || entry || committed_at || content_hash)
- * where prev_chain is the chain of the entry numbered before it.  The
+ * The chain: each entry's link is
+ *		chain = SHA-256(prev_chain || entry || committed_at || SHA-256(content))
+ * where prev_chain, stored with it, is the chain of the entry numbered
+ * before it.  The
  * transaction that reserved that number may still fail to commit (crash,
  * serialization failure after the stamp); its number is then missing from
  * the log, and ttpdb.verify() accepts the link only if no committed
@@ -115,28 +116,17 @@ tables_datum(List *tables)
 										   TYPALIGN_INT));
 }
 
-/* The digest of each table's changes, in the order of "tables". */
+/* The digest of each table's changes, 16 bytes each, in the order of "tables". */
 static Datum
 table_digests_datum(LogStatement *stmt)
 {
 	int			n = list_length(stmt->tables);
-	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
+	bytea	   *b = palloc(VARHDRSZ + n * 2 * sizeof(uint64));
 
-	for (int i = 0; i < n; i++)
-		elems[i] = cstring_datum(log_effects_digest_hex(stmt->table_digests + i * 2));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-static Datum
-effects_datum(LogStatement *stmt)
-{
-	char	   *json = psprintf("{\"inserted\": " INT64_FORMAT ", \"updated\": " INT64_FORMAT
-								", \"deleted\": " INT64_FORMAT ", \"digest\": \"%s\"}",
-								stmt->effects.inserted, stmt->effects.updated,
-								stmt->effects.deleted,
-								log_effects_digest_hex(stmt->effects.digest));
-
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	SET_VARSIZE(b, VARHDRSZ + n * 2 * sizeof(uint64));
+	if (n > 0)
+		memcpy(VARDATA(b), stmt->table_digests, n * 2 * sizeof(uint64));
+	return PointerGetDatum(b);
 }
 
 static Datum
@@ -145,6 +135,7 @@ nested_datum(LogStatement *stmt)
 	StringInfoData buf;
 	ListCell   *lc;
 
+	Assert(stmt->nested != NIL || stmt->nested_omitted > 0);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '[');
 	foreach(lc, stmt->nested)
@@ -184,6 +175,7 @@ log_emit(LogStatement *stmt)
 	bool	   *n = e->nulls;
 	Oid			role = GetUserId();
 	char	   *rolename = GetUserNameFromId(role, true);
+	bool		deterministic;
 
 	e->subid = stmt->subid;
 	/* numbered, stamped and hashed at commit */
@@ -192,13 +184,11 @@ log_emit(LogStatement *stmt)
 	n[Anum_log_entries_xid - 1] = true;
 	n[Anum_log_entries_statement_no - 1] = true;
 	n[Anum_log_entries_committed_at - 1] = true;
-	n[Anum_log_entries_content_hash - 1] = true;
 	n[Anum_log_entries_prev_chain - 1] = true;
 	n[Anum_log_entries_chain - 1] = true;
 
 	v[Anum_log_entries_role_id - 1] = ObjectIdGetDatum(role);
-	v[Anum_log_entries_role_name - 1] =
-		DirectFunctionCall1(namein, CStringGetDatum(rolename ? rolename : "?"));
+	v[Anum_log_entries_role_name - 1] = cstring_datum(rolename ? rolename : "?");
 	v[Anum_log_entries_kind - 1] = cstring_datum(stmt->kind);
 	v[Anum_log_entries_statement - 1] = cstring_datum(stmt->statement);
 	if (stmt->has_parameters)
@@ -208,11 +198,20 @@ log_emit(LogStatement *stmt)
 	v[Anum_log_entries_rows_affected - 1] = Int64GetDatum(stmt->rows);
 	v[Anum_log_entries_tables - 1] = tables_datum(stmt->tables);
 	v[Anum_log_entries_table_digests - 1] = table_digests_datum(stmt);
-	v[Anum_log_entries_effects - 1] = effects_datum(stmt);
-	v[Anum_log_entries_nondeterminism - 1] = log_nondeterminism_jsonb(stmt);
-	v[Anum_log_entries_nested - 1] = nested_datum(stmt);
+	v[Anum_log_entries_inserted - 1] = Int64GetDatum(stmt->effects.inserted);
+	v[Anum_log_entries_updated - 1] = Int64GetDatum(stmt->effects.updated);
+	v[Anum_log_entries_deleted - 1] = Int64GetDatum(stmt->effects.deleted);
+	v[Anum_log_entries_transaction_ts - 1] = TimestampTzGetDatum(stmt->transaction_ts);
+	v[Anum_log_entries_statement_ts - 1] = TimestampTzGetDatum(stmt->statement_ts);
+	v[Anum_log_entries_search_path - 1] = cstring_datum(stmt->search_path ? stmt->search_path : "");
+	n[Anum_log_entries_nondeterminism - 1] =
+		!log_nondeterminism_jsonb(stmt, &v[Anum_log_entries_nondeterminism - 1], &deterministic);
+	v[Anum_log_entries_deterministic - 1] = BoolGetDatum(deterministic);
+	if (stmt->nested != NIL || stmt->nested_omitted > 0)
+		v[Anum_log_entries_nested - 1] = nested_datum(stmt);
+	else
+		n[Anum_log_entries_nested - 1] = true;
 	v[Anum_log_entries_first_cid - 1] = Int64GetDatum((int64) stmt->first_cid);
-	v[Anum_log_entries_last_cid - 1] = Int64GetDatum((int64) stmt->last_cid);
 	if (stmt->copy != NULL && stmt->copy->done)
 	{
 		v[Anum_log_entries_copy_sha256 - 1] = PointerGetDatum(hash_to_bytea(stmt->copy->sha256));
@@ -281,7 +280,8 @@ hash_datum(pg_cryptohash_ctx *ctx, Datum value, bool isnull, int16 typlen, bool 
 	}
 	if (byval)
 	{
-		int64		v = (typlen == 8) ? DatumGetInt64(value) : (int64) DatumGetUInt32(value);
+		int64		v = (typlen == 8) ? DatumGetInt64(value) :
+			(typlen == 1) ? (int64) DatumGetBool(value) : (int64) DatumGetUInt32(value);
 
 		len = sizeof(v);
 		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
@@ -328,7 +328,7 @@ sha256_end(pg_cryptohash_ctx *ctx, uint8 *out)
 /*
  * log_content_hash
  *		SHA-256 of an entry's content: every column but its number, its
- *		commit time (both covered by the chain) and the hashes themselves.
+ *		commit time (both covered by the chain) and the chain links.
  *		Fixed-width values are hashed as 8 bytes in this machine's byte
  *		order, variable-width ones as their (uncompressed) bytes.
  */
@@ -346,18 +346,23 @@ log_content_hash(Datum *values, bool *nulls, uint8 *out)
 		{Anum_log_entries_xid, 8, true},
 		{Anum_log_entries_statement_no, 4, true},
 		{Anum_log_entries_role_id, 4, true},
-		{Anum_log_entries_role_name, NAMEDATALEN, false},
+		{Anum_log_entries_role_name, -1, false},
 		{Anum_log_entries_kind, -1, false},
 		{Anum_log_entries_statement, -1, false},
 		{Anum_log_entries_parameters, -1, false},
 		{Anum_log_entries_rows_affected, 8, true},
 		{Anum_log_entries_tables, -1, false},
 		{Anum_log_entries_table_digests, -1, false},
-		{Anum_log_entries_effects, -1, false},
+		{Anum_log_entries_inserted, 8, true},
+		{Anum_log_entries_updated, 8, true},
+		{Anum_log_entries_deleted, 8, true},
+		{Anum_log_entries_transaction_ts, 8, true},
+		{Anum_log_entries_statement_ts, 8, true},
+		{Anum_log_entries_search_path, -1, false},
+		{Anum_log_entries_deterministic, 1, true},
 		{Anum_log_entries_nondeterminism, -1, false},
 		{Anum_log_entries_nested, -1, false},
 		{Anum_log_entries_first_cid, 8, true},
-		{Anum_log_entries_last_cid, 8, true},
 		{Anum_log_entries_copy_sha256, -1, false},
 		{Anum_log_entries_copy_bytes, 8, true},
 		{Anum_log_entries_copy_data, -1, false},
@@ -455,8 +460,6 @@ log_write_entries(Relation rel)
 	{
 		PendingEntry *e = (PendingEntry *) lfirst(lc);
 
-		e->values[Anum_log_entries_content_hash - 1] = PointerGetDatum(hash_to_bytea(e->content));
-		e->nulls[Anum_log_entries_content_hash - 1] = false;
 		e->values[Anum_log_entries_prev_chain - 1] = PointerGetDatum(hash_to_bytea(e->prev));
 		e->nulls[Anum_log_entries_prev_chain - 1] = false;
 		e->values[Anum_log_entries_chain - 1] = PointerGetDatum(hash_to_bytea(e->chain));

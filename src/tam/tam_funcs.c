@@ -131,6 +131,77 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+PG_FUNCTION_INFO_V1(ttpdb_as_of_versions);
+
+/*
+ * ttpdb.as_of_versions(row anyelement, at timestamptz) returns table
+ *		(valid_from timestamptz, created_xid xid8, created_entry bigint,
+ *		version anyelement)
+ *		The rows of the table as of "at", as ttpdb.as_of() returns them, with
+ *		where each came from: the commit stamp and transaction that created
+ *		it and its log entry.
+ */
+Datum
+ttpdb_as_of_versions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel;
+	TimestampTz at;
+	char	   *query;
+	int			nest;
+	int64		era;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the time of ttpdb.as_of_versions() must not be null")));
+	at = PG_GETARG_TIMESTAMPTZ(1);
+	rel = open_table_of_row_arg(fcinfo, "ttpdb.as_of_versions");
+	InitMaterializedSRF(fcinfo, 0);
+	era = ttpdb_current_era();
+	query = psprintf("SELECT t.xmin, t.cmin, t.xmax, t FROM %s t",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+
+	nest = NewGUCNestLevel();
+	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", query);
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		bool		isnull;
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 1, &isnull));
+		CommandId	cmin = DatumGetCommandId(SPI_getbinval(tup, desc, 2, &isnull));
+		TransactionId xmax = DatumGetTransactionId(SPI_getbinval(tup, desc, 3, &isnull));
+		FullTransactionId created = ttpdb_full_xid(xmin);
+		TimestampTz from = 0;
+		int64		entry = 0;
+
+		nulls[0] = !TransactionIdIsNormal(xmin) ||
+			!ttpdb_commit_time(era, created, NULL, &from);
+		values[0] = TimestampTzGetDatum(from);
+		nulls[1] = !TransactionIdIsNormal(xmin);
+		values[1] = FullTransactionIdGetDatum(created);
+		nulls[2] = !log_entry_of_row(xmin, cmin, xmax, RelationGetRelid(rel), &entry);
+		values[2] = Int64GetDatum(entry);
+		values[3] = SPI_getbinval(tup, desc, 4, &nulls[3]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
 /*
  * Emit one row of ttpdb.history(): validity, xids, the log entries that
  * created and ended the version, and the version.
