@@ -374,18 +374,18 @@ attribution_frame(void)
 /*
  * log_active
  *		Whether statements are logged now: ttpdb.log is on, this is not a
- *		parallel worker (its leader logs the statement), and not pg_restore
- *		run by a superuser.  A restore recreates a database whose
- *		log it then loads from the dump: its own statements are not new
- *		history (and would take the numbers of the entries being restored).
+ *		parallel worker (its leader logs the statement), and not a superuser
+ *		loading a dump.  A dump recreates a database whose log it then loads:
+ *		its own statements are not new history (and would take the numbers
+ *		of the entries being restored).  pg_dump's output says what it is by
+ *		turning check_function_bodies off, which little else does.
  */
 bool
 log_active(void)
 {
 	if (!ttpdb_log_enabled || !ttpdb_is_preloaded() || IsParallelWorker())
 		return false;
-	if (application_name != NULL && strcmp(application_name, "pg_restore") == 0 &&
-		superuser())
+	if (!check_function_bodies && superuser())
 		return false;
 	return true;
 }

@@ -139,6 +139,8 @@ for my $table ('t', 'u')
 (my $q_src_stamps = $stamps) =~ s/ERA/$src_era/;
 $src{stamps} = $node->safe_psql('src', $q_src_stamps);
 $src{history} = $node->safe_psql('src', $history_rows);
+my $log_rows = q{SELECT entry, encode(chain, 'hex'), kind, statement FROM ttpdb.log ORDER BY entry};
+$src{log} = $node->safe_psql('src', $log_rows);
 $src{max_xid} = $node->safe_psql('src',
 	'SELECT max(xid)::text::bigint FROM ttpdb.commit_times');
 
@@ -165,6 +167,25 @@ for my $target ([ $node, 'same server' ], [ $node2, 'fresh server' ])
 		"$where: ttpdb.commit_times of the dumped era restored exactly");
 	is($n->safe_psql('dst', $history_rows),
 		$src{history}, "$where: ttpdb.history restored exactly");
+	# (b) the statement log too, not mixed with the restore's own statements,
+	# its chain intact; new statements continue it.
+	is($n->safe_psql('dst', $log_rows), $src{log},
+		"$where: the statement log restored exactly");
+	is($n->safe_psql('dst', 'SELECT first_broken_entry IS NULL FROM ttpdb.verify()'),
+		't', "$where: the restored log's hash chain is intact");
+	my $last = $n->safe_psql('dst', 'SELECT max(entry) FROM ttpdb.log');
+	$n->safe_psql('dst', 'CREATE TABLE log_probe (id int) USING ttpdb; INSERT INTO log_probe VALUES (1)');
+	is( $n->safe_psql(
+			'dst', qq{
+SELECT string_agg((entry - $last)::text || ' ' || kind, ', ' ORDER BY entry)
+FROM ttpdb.log WHERE entry > $last}),
+		'1 CREATE TABLE, 2 INSERT',
+		"$where: new statements are logged after the restored ones");
+	is($n->safe_psql('dst',
+			'SELECT first_broken_entry IS NULL AND unverified_links = 0 FROM ttpdb.verify()'),
+		't', "$where: and chained to them");
+	$n->safe_psql('dst', 'DROP TABLE log_probe');
+
 	is( $n->safe_psql(
 			'dst', qq{
 SELECT count(*) > 0 AND bool_and(committed_at > '$instants[-1]')
