@@ -2,6 +2,17 @@
 -- table, written in the statement's transaction, in commit order.
 SET search_path = public, ttpdb;
 SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+SELECT current_user AS admin \gset
+
+-- Whether the current role may read the bytes a COPY entry loaded.
+CREATE FUNCTION try_copy_content(e bigint) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM ttpdb.log_copy_content(e);
+	RETURN 'readable';
+EXCEPTION WHEN insufficient_privilege THEN
+	RETURN 'permission denied';
+END
+$$;
 
 -- A helper to print the entries since :base without what varies between
 -- runs (xids, times, hashes).
@@ -73,6 +84,11 @@ PREPARE deposit(int, numeric) AS UPDATE account SET balance = balance + $2 WHERE
 EXECUTE deposit(1, 12.5);
 EXECUTE deposit(2, NULL);
 DEALLOCATE deposit;
+-- parameters computed by functions are values, not the statement
+CREATE FUNCTION twelve() RETURNS numeric LANGUAGE sql STABLE AS 'SELECT 12.0';
+PREPARE withdraw(int, numeric) AS UPDATE account SET balance = balance - $2 WHERE id = $1;
+EXECUTE withdraw(1, twelve());
+DEALLOCATE withdraw;
 SELECT n, kind, statement, parameters, rows FROM new_entries(:base);
 
 -- COPY FROM keeps what it read: its SHA-256, size and, under the limit, the bytes.
@@ -107,10 +123,15 @@ COPY account FROM STDIN WHERE balance > 0;
 14	judy	-5
 \.
 SELECT id, owner FROM account WHERE id >= 13 ORDER BY id;
+-- and so are COPY's checks: no COPY FROM in a read-only transaction
+BEGIN READ ONLY;
+COPY account (id, owner, balance) FROM STDIN;
+\.
+ROLLBACK;
 -- COPY into a table with row-level security is refused, as COPY does
 CREATE TABLE secret (id int) USING ttpdb;
 ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
-CREATE ROLE ttpdb_log_user;
+CREATE ROLE ttpdb_log_user LOGIN;
 GRANT USAGE ON SCHEMA ttpdb TO ttpdb_log_user;
 GRANT ALL ON secret, account TO ttpdb_log_user;
 SET ROLE ttpdb_log_user;
@@ -133,6 +154,34 @@ DO $$ BEGIN PERFORM pay(1, 3); UPDATE account SET owner = 'Alice' WHERE id = 1; 
 SELECT n, kind, statement, rows, inserted, updated FROM new_entries(:base);
 SELECT l.entry - :base AS n, jsonb_pretty(l.nested) AS nested
 FROM ttpdb.log l WHERE l.entry > :base ORDER BY l.entry;
+
+-- Deferred triggers fire at COMMIT, outside the statements that queued them:
+-- what they do is an entry of kind COMMIT, their statements its detail.
+CREATE TABLE audit (note text) USING ttpdb;
+CREATE FUNCTION audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO audit VALUES ('account ' || NEW.id || ' changed');
+	RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER audit_change AFTER UPDATE ON account
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_change();
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+BEGIN;
+UPDATE account SET balance = balance + 1 WHERE id = 1;
+UPDATE account SET balance = balance + 1 WHERE id = 2;
+COMMIT;
+SELECT n, kind, statement, rows, inserted, updated FROM new_entries(:base);
+SELECT nested FROM ttpdb.log WHERE entry = :base + 3;
+DROP TRIGGER audit_change ON account;
+DROP FUNCTION audit_change();
+DROP TABLE audit;
+-- TRUNCATE of an empty table is a statement on it too
+CREATE TABLE empty_one (id int) USING ttpdb;
+SELECT coalesce(max(entry), 0) AS base FROM ttpdb.log \gset
+TRUNCATE empty_one;
+SELECT n, kind, statement FROM new_entries(:base);
+DROP TABLE empty_one;
 
 -- What a statement needs to run again: timestamps, search_path, the random
 -- seed, sequence values, and which volatile functions were not captured.
@@ -275,27 +324,34 @@ SELECT ttpdb.caused_by(xmin, cmin, xmax) FROM sensor WHERE id = 5;
 
 -- Privileges: statement text is visible to the role that ran it and to
 -- pg_read_all_stats; nobody but the library writes the log.
-SET ROLE ttpdb_log_user;
+\c - ttpdb_log_user
+SET search_path = public, ttpdb;
 SET ttpdb.log = off;
+-- nor by looking like a restore: only a superuser's session is not logged then
+SET check_function_bodies = off;
 UPDATE account SET balance = balance + 1 WHERE id = 1;
+RESET check_function_bodies;
 SELECT statement FROM ttpdb.log WHERE entry = (SELECT max(entry) FROM ttpdb.log);
 SELECT statement, parameters FROM ttpdb.log WHERE kind = 'COPY' AND entry > :base - 100 ORDER BY entry LIMIT 1;
-SELECT count(*) > 0 AS sees_metadata FROM ttpdb.log WHERE role = 'postgres';
-DO $$
-BEGIN
-	PERFORM ttpdb.log_copy_content((SELECT min(entry) FROM ttpdb.log WHERE kind = 'COPY' AND role = 'postgres'));
-EXCEPTION WHEN insufficient_privilege THEN
-	RAISE NOTICE 'COPY content of another role: %', SQLERRM ~ 'permission denied';
-END
-$$;
+SELECT count(*) > 0 AS sees_metadata FROM ttpdb.log WHERE role = :'admin';
+-- nor what would reveal the values others wrote
+SELECT effects ? 'digest' AS digest, nondeterminism ? 'random_seed' AS seed,
+	nondeterminism ? 'search_path' AS search_path, copy_sha256 IS NOT NULL AS copy_sha256
+FROM ttpdb.log WHERE role = :'admin' AND nondeterminism ? 'random_seed' = false
+	AND kind = 'COPY' LIMIT 1;
+SELECT count(*) AS seeds_seen FROM ttpdb.log WHERE role = :'admin' AND nondeterminism ? 'random_seed';
+SELECT try_copy_content(min(entry)) FROM ttpdb.log WHERE kind = 'COPY' AND role = :'admin';
 INSERT INTO ttpdb.log_entries (entry) VALUES (0);
 DELETE FROM ttpdb.log_entries;
 UPDATE ttpdb.log_entries SET statement = '';
 SELECT * FROM ttpdb.log_consistency();
-RESET ROLE;
+\c - :admin
+SET search_path = public, ttpdb;
 GRANT pg_read_all_stats TO ttpdb_log_user;
 SET ROLE ttpdb_log_user;
-SELECT statement FROM ttpdb.log WHERE kind = 'COPY' AND role = 'postgres' ORDER BY entry LIMIT 1;
+SELECT statement FROM ttpdb.log WHERE kind = 'COPY' AND role = :'admin' ORDER BY entry LIMIT 1;
+-- but not the data a COPY loaded
+SELECT try_copy_content(min(entry)) FROM ttpdb.log WHERE kind = 'COPY' AND role = :'admin';
 RESET ROLE;
 
 -- The hash chain: intact, and a tampered entry is found.
@@ -329,5 +385,7 @@ DROP TABLE account, notes, sensor, secret;
 DROP FUNCTION pay(int, numeric);
 DROP FUNCTION account_touch();
 DROP FUNCTION new_entries(bigint);
+DROP FUNCTION twelve();
+DROP FUNCTION try_copy_content(bigint);
 REVOKE USAGE ON SCHEMA ttpdb FROM ttpdb_log_user;
 DROP ROLE ttpdb_log_user;

@@ -63,9 +63,11 @@ COMMENT ON TABLE ttpdb.log_entries IS
 REVOKE ALL ON ttpdb.log_entries FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ttpdb.log_entries', '');
 
--- Statement text and parameters are shown to the role that ran the
--- statement, to roles that have its privileges, and to members of
--- pg_read_all_stats, as pg_stat_statements does.
+-- Statement text and parameters, and what could reveal the values the
+-- statement wrote (the effects digest, the random seed, the COPY content's
+-- hash), are shown to the role that ran the statement, to roles that have
+-- its privileges, and to members of pg_read_all_stats, as
+-- pg_stat_statements does.
 CREATE FUNCTION ttpdb.log_text_visible(role_id oid) RETURNS boolean
 	LANGUAGE sql STABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
@@ -80,24 +82,28 @@ SELECT l.entry,
 	l.statement_no,
 	l.role_name AS role,
 	l.kind,
-	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.statement
-		 ELSE '<insufficient privilege>' END AS statement,
-	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN l.parameters END AS parameters,
+	CASE WHEN v.visible THEN l.statement ELSE '<insufficient privilege>' END AS statement,
+	CASE WHEN v.visible THEN l.parameters END AS parameters,
 	l.rows_affected AS rows,
 	l.tables::regclass[] AS tables,
-	jsonb_build_object('inserted', l.inserted, 'updated', l.updated, 'deleted', l.deleted,
-					   'digest', encode(l.table_digests, 'hex')) AS effects,
+	-- the digest is a hash of the rows' values: shown with the statement
+	jsonb_build_object('inserted', l.inserted, 'updated', l.updated, 'deleted', l.deleted)
+		|| CASE WHEN v.visible THEN jsonb_build_object('digest', encode(l.table_digests, 'hex'))
+				ELSE '{}' END AS effects,
 	l.deterministic,
+	-- so is the random seed, which reproduces the values random() drew
 	jsonb_build_object('transaction_timestamp', l.transaction_ts,
-					   'statement_timestamp', l.statement_ts,
-					   'search_path', l.search_path)
-		|| coalesce(l.nondeterminism, '{}') AS nondeterminism,
-	CASE WHEN ttpdb.log_text_visible(l.role_id) THEN coalesce(l.nested, '[]') END AS nested,
-	l.copy_sha256,
+					   'statement_timestamp', l.statement_ts)
+		|| CASE WHEN v.visible THEN jsonb_build_object('search_path', l.search_path)
+									|| coalesce(l.nondeterminism, '{}')
+				ELSE '{}' END AS nondeterminism,
+	CASE WHEN v.visible THEN coalesce(l.nested, '[]') END AS nested,
+	CASE WHEN v.visible THEN l.copy_sha256 END AS copy_sha256,
 	l.copy_bytes,
 	l.copy_data IS NOT NULL AS copy_kept,
 	l.chain
-FROM ttpdb.log_entries l;
+FROM ttpdb.log_entries l,
+	LATERAL (SELECT ttpdb.log_text_visible(l.role_id) AS visible) v;
 COMMENT ON VIEW ttpdb.log IS
 	'The statement log: every statement that changed a ttpdb table, in commit order';
 GRANT SELECT ON ttpdb.log TO PUBLIC;
@@ -105,7 +111,7 @@ GRANT SELECT ON ttpdb.log TO PUBLIC;
 CREATE FUNCTION ttpdb.log_copy_content(entry bigint) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'ttpdb_log_copy_content' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ttpdb.log_copy_content(bigint) IS
-	'The bytes a logged COPY FROM read (NULL past ttpdb.log_copy_limit); for its role and pg_read_all_stats';
+	'The bytes a logged COPY FROM read (NULL past ttpdb.log_copy_limit); only for roles with the privileges of the role that ran it';
 
 CREATE FUNCTION ttpdb.verify(OUT entries bigint, OUT unverified_links bigint,
 	OUT first_broken_entry bigint, OUT problem text)

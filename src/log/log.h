@@ -133,6 +133,7 @@ extern bool ttpdb_log_enabled;
 extern int	ttpdb_log_copy_limit;
 extern void ttpdb_log_init(void);
 extern bool log_active(void);
+extern bool log_extension_present(void);
 extern LogStatement *log_current_statement(Relation rel);
 extern void log_note_touched(LogStatement *stmt, Oid relid);
 extern int	log_table_index(LogStatement *stmt, Oid relid);

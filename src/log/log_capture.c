@@ -36,6 +36,9 @@
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
+#include "commands/prepare.h"
+#include "storage/proc.h"
+#include "tcop/pquery.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -69,7 +72,10 @@ typedef struct TopFrame
 	const char *source;			/* the query string it came from */
 	SubTransactionId subid;
 	CommandId	first_cid;
-	QueryDesc  *execute_qd;		/* EXECUTE: the prepared statement's run */
+	QueryDesc  *execute_qd;		/* EXECUTE: the prepared statement's run, while
+								 * its text is taken */
+	QueryDesc  *execute_run;	/* the same, only compared (it may be gone) */
+	bool		execute_seen;
 	LogStatement *stmt;
 	Oid			last_touched;	/* the last table noted, to skip repeats */
 } TopFrame;
@@ -152,7 +158,7 @@ ttpdb_log_init(void)
 							&ttpdb_log_copy_limit,
 							64 * 1024,
 							0,
-							1024 * 1024,
+							256 * 1024,
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
@@ -378,33 +384,61 @@ attribution_frame(void)
  *		loading a dump.  A dump recreates a database whose log it then loads:
  *		its own statements are not new history (and would take the numbers
  *		of the entries being restored).  pg_dump's output says what it is by
- *		turning check_function_bodies off, which little else does.
+ *		turning check_function_bodies off, which little else does; the
+ *		session's own user must be a superuser (not merely the owner of a
+ *		SECURITY DEFINER function running in it).
  */
 bool
 log_active(void)
 {
 	if (!ttpdb_log_enabled || !ttpdb_is_preloaded() || IsParallelWorker())
 		return false;
-	if (!check_function_bodies && superuser())
+	if (!log_extension_present())
+		return false;
+	if (!check_function_bodies && superuser_arg(GetSessionUserId()))
 		return false;
 	return true;
 }
 
 /*
- * A rewriting ALTER TABLE or CLUSTER fills a new heap named pg_temp_<oid>,
- * which then takes the table's place: its rows are not changes.
+ * log_extension_present
+ *		Whether this database has the extension's log, checked once per
+ *		transaction: in a database without it nothing is logged or tracked.
+ */
+bool
+log_extension_present(void)
+{
+	static LocalTransactionId checked_lxid = InvalidLocalTransactionId;
+	static bool present = false;
+
+	if (checked_lxid != MyProc->lxid)
+	{
+		Oid			nsp = get_namespace_oid("ttpdb", true);
+
+		present = OidIsValid(nsp) && OidIsValid(get_relname_relid("log_entries", nsp));
+		checked_lxid = MyProc->lxid;
+	}
+	return present;
+}
+
+/*
+ * A rewriting ALTER TABLE, CLUSTER or VACUUM FULL fills a new heap named
+ * pg_temp_<oid of the table>, created in this transaction, which then takes
+ * the table's place: its rows are not changes.
  */
 static bool
-is_transient_heap(Relation rel)
+is_transient_heap(Oid relid, const char *name, bool created_here)
 {
-	const char *name = RelationGetRelationName(rel);
+	const char *p;
+	Oid			original;
 
-	if (strncmp(name, "pg_temp_", 8) != 0 || name[8] == '\0')
+	if (!created_here || name == NULL || strncmp(name, "pg_temp_", 8) != 0 || name[8] == '\0')
 		return false;
-	for (name += 8; *name; name++)
-		if (!isdigit((unsigned char) *name))
+	for (p = name + 8; *p; p++)
+		if (!isdigit((unsigned char) *p))
 			return false;
-	return true;
+	original = (Oid) strtoul(name + 8, NULL, 10);
+	return original != relid && OidIsValid(original) && get_rel_name(original) != NULL;
 }
 
 /*
@@ -420,7 +454,8 @@ log_current_statement(Relation rel)
 
 	if (!log_active())
 		return NULL;
-	if (is_transient_heap(rel))
+	if (is_transient_heap(RelationGetRelid(rel), RelationGetRelationName(rel),
+						  rel->rd_createSubid != InvalidSubTransactionId))
 		return NULL;
 	frame = attribution_frame();
 	stmt = frame_statement(frame);
@@ -517,6 +552,7 @@ finish_statement(TopFrame *frame, int64 rows)
 	LogStatement *stmt = frame->stmt;
 
 	frame->stmt = NULL;
+	frame->last_touched = InvalidOid;
 	if (stmt == NULL)
 		return;
 	if (stmt->touched && IsTransactionState())
@@ -567,6 +603,33 @@ writes_ttpdb_table(QueryDesc *queryDesc)
 	return InvalidOid;
 }
 
+/* The query context of an executor statement went away: so does its frame. */
+static void
+forget_exec_frame(void *arg)
+{
+	TopFrame   *frame = (TopFrame *) arg;
+
+	/* ended normally, or the transaction already let go of every frame */
+	if (!list_member_ptr(exec_frames, frame))
+		return;
+	exec_frames = list_delete_ptr(exec_frames, frame);
+	if (frame->stmt != NULL)
+		MemoryContextDelete(frame->stmt->context);
+	frame->stmt = NULL;
+}
+
+/* Whether an executor run under EXECUTE is the prepared statement's. */
+static bool
+is_prepared_statement_run(TopFrame *frame, QueryDesc *queryDesc)
+{
+	ExecuteStmt *stmt = (ExecuteStmt *) frame->pstmt->utilityStmt;
+	PreparedStatement *ps = FetchPreparedStatement(stmt->name, false);
+
+	/* its portal runs (a copy of) the plan source's query string */
+	return ps != NULL && queryDesc->sourceText != NULL &&
+		strcmp(queryDesc->sourceText, ps->plansource->query_string) == 0;
+}
+
 static void
 log_executor_start(QueryDesc *queryDesc, int eflags)
 {
@@ -574,49 +637,74 @@ log_executor_start(QueryDesc *queryDesc, int eflags)
 	bool		active = IsTransactionState() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
 		log_active();
 
-	if (active && nesting == 0)
-	{
-		/* a statement the user ran */
-		frame = MemoryContextAllocZero(TopTransactionContext, sizeof(TopFrame));
-		frame->queryDesc = queryDesc;
-		frame->pstmt = queryDesc->plannedstmt;
-		frame->source = queryDesc->sourceText;
-		frame->subid = GetCurrentSubTransactionId();
-		frame->first_cid = GetCurrentCommandId(false);
-		exec_frames = lappend(exec_frames, frame);
-	}
-	else if (active && current_frame != NULL)
-	{
-		frame = current_frame;
-		/* the statement an EXECUTE runs stands for it */
-		if (frame == utility_frame && nesting == 1 && frame->execute_qd == NULL &&
-			frame->stmt == NULL && IsA(frame->pstmt->utilityStmt, ExecuteStmt))
-			frame->execute_qd = queryDesc;
-	}
-
-	/* seed random() before anything runs */
-	if (frame != NULL &&
-		(queryDesc->operation != CMD_SELECT || queryDesc->plannedstmt->hasModifyingCTE ||
-		 log_plan_is_volatile(queryDesc->plannedstmt)))
-		log_scan_plan(frame_statement(frame), queryDesc->plannedstmt);
-
 	if (prev_executor_start)
 		prev_executor_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
 
-	if (frame != NULL)
+	if (!active)
+		return;
+
+	/*
+	 * A statement the user ran is one a portal runs at the top level; SPI
+	 * statements at the top level are deferred triggers firing at commit,
+	 * which belong to it.
+	 */
+	if (nesting == 0 && ActivePortal != NULL)
+	{
+		MemoryContext cxt = queryDesc->estate->es_query_cxt;
+		MemoryContextCallback *cb;
+
+		/* the frame lives as long as the query: no dangling QueryDesc */
+		frame = MemoryContextAllocZero(cxt, sizeof(TopFrame));
+		frame->queryDesc = queryDesc;
+		frame->pstmt = queryDesc->plannedstmt;
+		frame->source = queryDesc->sourceText;
+		frame->subid = GetCurrentSubTransactionId();
+		frame->first_cid = GetCurrentCommandId(false);
+		cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+		cb->func = forget_exec_frame;
+		cb->arg = frame;
+		MemoryContextRegisterResetCallback(cxt, cb);
+		exec_frames = lappend(exec_frames, frame);
+	}
+	else
+	{
+		frame = current_frame;
+		/* the statement an EXECUTE runs stands for it: take its text now */
+		if (frame != NULL && frame == utility_frame && !frame->execute_seen &&
+			frame->stmt == NULL && IsA(frame->pstmt->utilityStmt, ExecuteStmt) &&
+			is_prepared_statement_run(frame, queryDesc))
+		{
+			frame->execute_qd = queryDesc;
+			frame->execute_seen = true;
+			frame_statement(frame);
+			frame->execute_qd = NULL;
+			frame->execute_run = queryDesc;
+		}
+	}
+	if (frame == NULL && nesting > 0)
+		return;
+
 	{
 		Oid			target = writes_ttpdb_table(queryDesc);
 
-		if (OidIsValid(target))
+		/* outside any statement: deferred triggers firing at COMMIT */
+		if (frame == NULL)
 		{
-			frame_statement(frame);
-			if (frame->last_touched != target)
-			{
-				log_note_touched(frame->stmt, target);
-				frame->last_touched = target;
-			}
+			if (!OidIsValid(target) && !log_plan_is_volatile(queryDesc->plannedstmt))
+				return;
+			frame = attribution_frame();
+		}
+
+		/* seed random() before the statement runs; note its sequences */
+		if (OidIsValid(target) || queryDesc->plannedstmt->hasModifyingCTE ||
+			log_plan_is_volatile(queryDesc->plannedstmt))
+			log_scan_plan(frame_statement(frame), queryDesc->plannedstmt);
+		if (OidIsValid(target) && frame->last_touched != target)
+		{
+			log_note_touched(frame_statement(frame), target);
+			frame->last_touched = target;
 		}
 	}
 }
@@ -671,34 +759,43 @@ log_executor_finish(QueryDesc *queryDesc)
 static void
 log_executor_end(QueryDesc *queryDesc)
 {
-	TopFrame   *frame = nesting == 0 ? find_exec_frame(queryDesc) : NULL;
+	/* a portal can be closed from anywhere (CLOSE, SPI_commit in CALL) */
+	TopFrame   *frame = find_exec_frame(queryDesc);
+	TopFrame   *attributed = current_frame ? current_frame : orphan_frame;
 	int64		rows = queryDesc->estate ? (int64) queryDesc->estate->es_processed : 0;
+	bool		nested_write = false;
+	TopFrame	ended;
 
-	if (frame != NULL)
-	{
-		exec_frames = list_delete_ptr(exec_frames, frame);
-		finish_statement(frame, rows);
-		pfree(frame);
-	}
-	else if (current_frame != NULL && current_frame->stmt != NULL &&
-			 queryDesc->operation != CMD_SELECT && IsTransactionState() &&
-			 OidIsValid(writes_ttpdb_table(queryDesc)))
+	if (frame == NULL && attributed != NULL && attributed->stmt != NULL &&
+		queryDesc->operation != CMD_SELECT && IsTransactionState() &&
+		attributed->execute_run != queryDesc)
+		nested_write = OidIsValid(writes_ttpdb_table(queryDesc));
+	if (nested_write)
 	{
 		char	   *text = statement_text(queryDesc->sourceText,
 										  queryDesc->plannedstmt->stmt_location,
 										  queryDesc->plannedstmt->stmt_len);
 
 		/* a nested statement that wrote: part of the detail */
-		if (current_frame->execute_qd != queryDesc)
-			note_nested(current_frame->stmt, text,
-						operation_kind(queryDesc->operation), rows);
+		note_nested(attributed->stmt, text, operation_kind(queryDesc->operation), rows);
 		pfree(text);
+	}
+
+	/* the frame lives in the query's memory, which ExecutorEnd frees */
+	if (frame != NULL)
+	{
+		ended = *frame;
+		exec_frames = list_delete_ptr(exec_frames, frame);
 	}
 
 	if (prev_executor_end)
 		prev_executor_end(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
+
+	/* out of the executor, and of its parallel mode: make the entry */
+	if (frame != NULL)
+		finish_statement(&ended, rows);
 }
 
 /* ------------------------------------------------------------------------
@@ -802,7 +899,8 @@ log_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		return;
 	if (access != OAT_POST_CREATE && access != OAT_POST_ALTER && access != OAT_DROP)
 		return;
-	if (log_relation_is_ttpdb(objectId))
+	if (log_relation_is_ttpdb(objectId) &&
+		!is_transient_heap(objectId, get_rel_name(objectId), access == OAT_POST_CREATE))
 	{
 		Oid			relid = objectId;
 
@@ -883,14 +981,28 @@ log_xact_callback(XactEvent event, void *arg)
 			orphan_frame = NULL;
 			effects_saves = NIL;
 			if (utility_frame != NULL)
+			{
 				utility_frame->stmt = NULL;
+				utility_frame->last_touched = InvalidOid;
+			}
 			if (current_frame != NULL)
+			{
 				current_frame->stmt = NULL;
+				current_frame->last_touched = InvalidOid;
+			}
 			log_forget_all();
 			break;
 		default:
 			break;
 	}
+}
+
+static void
+free_effects_save(EffectsSave *save)
+{
+	pfree(save->table_digests);
+	pfree(save->nested_counts);
+	pfree(save);
 }
 
 static void
@@ -932,8 +1044,15 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
 			foreach(lc, effects_saves)
-				if (((EffectsSave *) lfirst(lc))->subid == mySubid)
+			{
+				EffectsSave *save = (EffectsSave *) lfirst(lc);
+
+				if (save->subid == mySubid)
+				{
 					effects_saves = foreach_delete_current(effects_saves, lc);
+					free_effects_save(save);
+				}
+			}
 			break;
 		case SUBXACT_EVENT_ABORT_SUB:
 			foreach(lc, effects_saves)
@@ -966,7 +1085,10 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						current_frame->last_touched = InvalidOid;
 				}
 				if (save->subid >= mySubid)
+				{
 					effects_saves = foreach_delete_current(effects_saves, lc);
+					free_effects_save(save);
+				}
 			}
 			/* statements that started inside it are gone */
 			foreach(lc, exec_frames)

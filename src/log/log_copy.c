@@ -50,6 +50,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "access/xact.h"
+#include "port.h"
+#include <signal.h>
 
 #include "log.h"
 #include "tam/tam.h"
@@ -68,6 +71,7 @@ typedef struct CopySource
 	FILE	   *file;
 	StringInfoData message;		/* the client's current CopyData message */
 	bool		client_done;	/* CopyDone received */
+	bool		reached_eof;	/* the file or program has no more */
 	LogCopy    *copy;
 } CopySource;
 
@@ -157,6 +161,8 @@ copy_source_read(void *outbuf, int minread, int maxread)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not read from COPY file: %m")));
+		if (nread == 0)
+			src->reached_eof = true;
 	}
 	else
 	{
@@ -321,7 +327,9 @@ close_source(CopySource *src, CopyStmt *stmt)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not close pipe to external command: %m")));
-		else if (status != 0)
+		/* COPY stopped reading before the end ("\."): SIGPIPE is expected */
+		else if (status != 0 &&
+				 !(wait_result_is_signal(status, SIGPIPE) && !src->reached_eof))
 			ereport(ERROR,
 					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 					 errmsg("program \"%s\" failed", stmt->filename),
@@ -361,6 +369,10 @@ log_copy_run(LogStatement *stmt, PlannedStmt *pstmt, const char *queryString,
 	pstate->p_sourcetext = queryString;
 	memset(&src, 0, sizeof(src));
 
+	/* what standard_ProcessUtility and DoCopy check for COPY FROM */
+	PreventCommandIfParallelMode("COPY FROM");
+	PreventCommandDuringRecovery("COPY FROM");
+
 	if (copystmt->filename != NULL)
 	{
 		src.kind = copystmt->is_program ? SOURCE_PROGRAM : SOURCE_FILE;
@@ -370,6 +382,8 @@ log_copy_run(LogStatement *stmt, PlannedStmt *pstmt, const char *queryString,
 		src.kind = SOURCE_CLIENT;
 
 	rel = table_openrv(copystmt->relation, RowExclusiveLock);
+	if (XactReadOnly && !rel->rd_islocaltemp)
+		PreventCommandIfReadOnly("COPY FROM");
 	nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
 										   NULL, false, false);
 	rte = nsitem->p_rte;

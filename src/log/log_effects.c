@@ -4,7 +4,7 @@
  *	  The digest of the row changes a logged statement made.
  *
  * Each row a statement inserts into a permanent ttpdb table adds a hash of
- * its live, non-null column values (datum_image_hash() of each, with its
+ * its live, non-null column values (the bytes of each, detoasted, with its
  * position) to the statement's digest, and each row it deletes subtracts
  * one; an UPDATE does both.  The digest, kept in two independent 64-bit
  * lanes, depends on values only: not on where or how rows are stored, not
@@ -28,6 +28,7 @@
 #include "access/htup_details.h"
 #include "common/hashfn.h"
 #include "utils/datum.h"
+#include "fmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -37,45 +38,94 @@
 #define LANE_SEED_A		UINT64CONST(0x9e3779b97f4a7c15)
 #define LANE_SEED_B		UINT64CONST(0xc2b2ae3d27d4eb4f)
 
-/* Hash of one row's values in one lane; "natts" columns are its own. */
-static uint64
-row_hash(TupleDesc desc, int natts, Datum *values, bool *isnull, uint64 seed)
+/*
+ * Hash a value's image into both lanes, detoasting it once: its bytes
+ * (varlena headers and compression aside), as datum_image_eq() compares.
+ */
+static void
+value_hash(Datum value, Form_pg_attribute att, uint64 *a, uint64 *b)
 {
-	uint64		h = seed;
+	const unsigned char *data;
+	Size		len;
+	struct varlena *detoasted = NULL;
+	int64		word;
 
-	for (int i = 0; i < natts && i < desc->natts; i++)
+	if (att->attbyval)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || isnull[i])
-			continue;
-		h = hash_combine64(h, hash_combine64((uint64) (i + 1),
-											 datum_image_hash(values[i], att->attbyval,
-															  att->attlen)));
+		/* the value itself, widened, so that its padding does not count */
+		switch (att->attlen)
+		{
+			case 1:
+				word = DatumGetChar(value);
+				break;
+			case 2:
+				word = DatumGetInt16(value);
+				break;
+			case 4:
+				word = DatumGetInt32(value);
+				break;
+			default:
+				word = DatumGetInt64(value);
+				break;
+		}
+		data = (const unsigned char *) &word;
+		len = sizeof(word);
 	}
-	return h;
+	else if (att->attlen > 0)
+	{
+		data = (const unsigned char *) DatumGetPointer(value);
+		len = att->attlen;
+	}
+	else if (att->attlen == -1)
+	{
+		detoasted = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
+		data = (const unsigned char *) VARDATA_ANY(detoasted);
+		len = VARSIZE_ANY_EXHDR(detoasted);
+	}
+	else
+	{
+		data = (const unsigned char *) DatumGetCString(value);
+		len = strlen((const char *) data);
+	}
+	*a = hash_bytes_extended(data, len, LANE_SEED_A);
+	*b = hash_bytes_extended(data, len, LANE_SEED_B);
+	if (detoasted != NULL && (Pointer) detoasted != DatumGetPointer(value))
+		pfree(detoasted);
 }
 
 /*
  * log_row_digest
- *		Add (sign 1) or subtract (sign -1) a row to a digest.
+ *		Add (sign 1) or subtract (sign -1) a row to a digest; "natts"
+ *		columns are its own.
  */
 void
 log_row_digest(uint64 *digest, TupleDesc desc, int natts, Datum *values,
 			   bool *isnull, int sign)
 {
-	uint64		a = row_hash(desc, natts, values, isnull, LANE_SEED_A);
-	uint64		b = row_hash(desc, natts, values, isnull, LANE_SEED_B);
+	uint64		ha = LANE_SEED_A;
+	uint64		hb = LANE_SEED_B;
 
+	for (int i = 0; i < natts && i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		uint64		a,
+					b;
+
+		if (att->attisdropped || isnull[i])
+			continue;
+		value_hash(values[i], att, &a, &b);
+		ha = hash_combine64(ha, hash_combine64((uint64) (i + 1), a));
+		hb = hash_combine64(hb, hash_combine64((uint64) (i + 1) * LANE_SEED_A, b));
+	}
 	if (sign > 0)
 	{
-		digest[0] += a;
-		digest[1] += b;
+		digest[0] += ha;
+		digest[1] += hb;
 	}
 	else
 	{
-		digest[0] -= a;
-		digest[1] -= b;
+		digest[0] -= ha;
+		digest[1] -= hb;
 	}
 }
 

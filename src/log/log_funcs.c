@@ -205,7 +205,7 @@ load_entries(int64 era, FullTransactionId fxid)
 															  desc, &isnull));
 		tables = DatumGetArrayTypeP(heap_getattr(tup, Anum_log_entries_tables, desc, &isnull));
 		r->ntables = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
-		r->tables = MemoryContextAlloc(TopMemoryContext, Max(r->ntables, 1) * sizeof(Oid));
+		r->tables = palloc(Max(r->ntables, 1) * sizeof(Oid));
 		if (r->ntables > 0)
 			memcpy(r->tables, ARR_DATA_PTR(tables), r->ntables * sizeof(Oid));
 		ranges = lappend(ranges, r);
@@ -213,23 +213,35 @@ load_entries(int64 era, FullTransactionId fxid)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
-	if (hash_get_num_entries(entry_cache) >= ENTRY_CACHE_MAX)
-	{
-		/* full: answer from a cache entry that lives for this call only */
-		cached = palloc0(sizeof(EntryCacheEntry));
-		cached->ranges = palloc(Max(list_length(ranges), 1) * sizeof(EntryRange));
-	}
-	else
-	{
-		cached = hash_search(entry_cache, &key, HASH_ENTER, NULL);
-		cached->ranges = MemoryContextAlloc(TopMemoryContext,
-											Max(list_length(ranges), 1) * sizeof(EntryRange));
-	}
+	/*
+	 * Build the answer in the caller's memory; keep a copy, complete before
+	 * it is entered, while the cache has room.
+	 */
+	cached = palloc0(sizeof(EntryCacheEntry));
+	cached->key = key;
 	cached->nranges = list_length(ranges);
+	cached->ranges = palloc(Max(cached->nranges, 1) * sizeof(EntryRange));
 	foreach(lc, ranges)
 		cached->ranges[foreach_current_index(lc)] = *(EntryRange *) lfirst(lc);
-	list_free_deep(ranges);
 	qsort(cached->ranges, cached->nranges, sizeof(EntryRange), entry_range_cmp);
+	if (hash_get_num_entries(entry_cache) < ENTRY_CACHE_MAX)
+	{
+		EntryRange *ranges_copy = MemoryContextAlloc(TopMemoryContext,
+													 Max(cached->nranges, 1) * sizeof(EntryRange));
+		EntryCacheEntry *entered;
+
+		for (int i = 0; i < cached->nranges; i++)
+		{
+			ranges_copy[i] = cached->ranges[i];
+			ranges_copy[i].tables = MemoryContextAlloc(TopMemoryContext,
+													   Max(ranges_copy[i].ntables, 1) * sizeof(Oid));
+			memcpy(ranges_copy[i].tables, cached->ranges[i].tables,
+				   ranges_copy[i].ntables * sizeof(Oid));
+		}
+		entered = hash_search(entry_cache, &key, HASH_ENTER, NULL);
+		entered->nranges = cached->nranges;
+		entered->ranges = ranges_copy;
+	}
 	return cached;
 }
 
@@ -617,8 +629,8 @@ PG_FUNCTION_INFO_V1(ttpdb_log_copy_content);
 /*
  * ttpdb.log_copy_content(entry bigint) returns bytea
  *		The content a COPY FROM entry read, or NULL when it was past
- *		ttpdb.log_copy_limit (or the entry is no COPY).  Readable by the
- *		role that ran it and by members of pg_read_all_stats.
+ *		ttpdb.log_copy_limit (or the entry is no COPY).  It is table data:
+ *		readable by roles with the privileges of the role that ran it.
  */
 Datum
 ttpdb_log_copy_content(PG_FUNCTION_ARGS)
@@ -649,13 +661,12 @@ ttpdb_log_copy_content(PG_FUNCTION_ARGS)
 														 RelationGetDescr(rel), &isnull3));
 
 		/* the content is the statement's: visible as its text is */
-		if (!has_privs_of_role(GetUserId(), role) &&
-			!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		if (!has_privs_of_role(GetUserId(), role))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied for the COPY content of log entry " INT64_FORMAT,
 							wanted),
-					 errhint("Only the role that ran the COPY and members of pg_read_all_stats can read it.")));
+					 errhint("Only roles with the privileges of the role that ran the COPY can read what it loaded.")));
 		if (!isnull1 && !isnull2)
 		{
 			int64		rawlen = DatumGetInt64(size);

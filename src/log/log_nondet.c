@@ -44,6 +44,10 @@
 #include "optimizer/optimizer.h"
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/resowner.h"
 #include "utils/json.h"
 #include "utils/regproc.h"
 #include "utils/fmgroids.h"
@@ -392,6 +396,54 @@ log_scan_plan(LogStatement *stmt, PlannedStmt *pstmt)
 }
 
 /*
+ * The last value this session drew from a sequence, as currval() says.
+ * currval() fails when the statement drew nothing (a WHERE false) or the
+ * role may not read the sequence (an identity column's, typically): it runs
+ * in a subtransaction, and those two errors mean "unknown"; any other (a
+ * cancel, a timeout) is the statement's own.
+ */
+static bool
+sequence_last_value(Oid seqid, int64 *value)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	bool		known = false;
+
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+		return false;
+	if (IsInParallelMode())
+		return false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		*value = DatumGetInt64(DirectFunctionCall1(currval_oid, ObjectIdGetDatum(seqid)));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		known = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE &&
+			edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return known;
+}
+
+/*
  * log_finish_nondeterminism
  *		At the statement's end: the last value it drew from each sequence.
  */
@@ -403,25 +455,8 @@ log_finish_nondeterminism(LogStatement *stmt)
 	foreach(lc, stmt->sequences)
 	{
 		LogSequence *seq = (LogSequence *) lfirst(lc);
-		LOCAL_FCINFO(fcinfo, 1);
-		Datum		value;
 
-		/* currval() errors when this session drew nothing from it */
-		InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-		fcinfo->args[0].value = ObjectIdGetDatum(seq->seqid);
-		fcinfo->args[0].isnull = false;
-		PG_TRY();
-		{
-			value = currval_oid(fcinfo);
-			seq->last_value = DatumGetInt64(value);
-			seq->known = true;
-		}
-		PG_CATCH();
-		{
-			FlushErrorState();
-			seq->known = false;
-		}
-		PG_END_TRY();
+		seq->known = sequence_last_value(seq->seqid, &seq->last_value);
 	}
 }
 
@@ -472,7 +507,10 @@ log_nondeterminism_jsonb(LogStatement *stmt, Datum *result, bool *deterministic)
 			if (seq->known)
 				appendStringInfo(&buf, ", \"last_value\": " INT64_FORMAT "}", seq->last_value);
 			else
+			{
 				appendStringInfoString(&buf, ", \"last_value\": null}");
+				*deterministic = false;
+			}
 		}
 		appendStringInfoChar(&buf, ']');
 	}

@@ -430,20 +430,35 @@ void
 log_link_entries(int64 first_entry, TimestampTz stamp, uint8 *chain)
 {
 	ListCell   *lc;
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 
+	/* one hash context for all: this runs under the commit lock */
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not start a SHA-256 hash")));
 	foreach(lc, pending)
 	{
 		PendingEntry *e = (PendingEntry *) lfirst(lc);
 		int64		entry = first_entry + foreach_current_index(lc);
 
 		memcpy(e->prev, chain, LOG_HASH_LEN);
-		log_chain_hash(e->prev, entry, stamp, e->content, e->chain);
+		if (pg_cryptohash_init(ctx) < 0 ||
+			pg_cryptohash_update(ctx, e->prev, LOG_HASH_LEN) < 0 ||
+			pg_cryptohash_update(ctx, (uint8 *) &entry, sizeof(entry)) < 0 ||
+			pg_cryptohash_update(ctx, (uint8 *) &stamp, sizeof(stamp)) < 0 ||
+			pg_cryptohash_update(ctx, e->content, LOG_HASH_LEN) < 0 ||
+			pg_cryptohash_final(ctx, e->chain, LOG_HASH_LEN) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not compute a SHA-256 hash")));
 		memcpy(chain, e->chain, LOG_HASH_LEN);
 		e->values[Anum_log_entries_entry - 1] = Int64GetDatum(entry);
 		e->nulls[Anum_log_entries_entry - 1] = false;
 		e->values[Anum_log_entries_committed_at - 1] = TimestampTzGetDatum(stamp);
 		e->nulls[Anum_log_entries_committed_at - 1] = false;
 	}
+	pg_cryptohash_free(ctx);
 }
 
 /*

@@ -591,13 +591,15 @@ stamp_transaction(void)
 		slot = &commit_shared->log_slots[i];
 		first_entry = slot->next_entry;
 		slot->next_entry += nentries;
+		/* posted with the stamp, so that an abort from here on takes both back */
 		slot->reserving++;
 		reserved_log_slot = i;
-		log_link_entries(first_entry, stamp, slot->chain);
 	}
 	commit_shared->last_stamp = stamp;
 	commit_shared->in_flight[MyProc->pgprocno] = stamp;
 	stamp_in_flight = true;
+	if (nentries > 0)
+		log_link_entries(first_entry, stamp, commit_shared->log_slots[reserved_log_slot].chain);
 	LWLockRelease(commit_shared->lock);
 
 	memset(nulls, false, sizeof(nulls));

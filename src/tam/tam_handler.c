@@ -299,6 +299,7 @@ ttpdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	if (truncating)
 	{
 		ttpdb_note_write();
+		(void) log_current_statement(rel);	/* also when it is empty */
 		history_append_relation(rel, true);
 	}
 	else
