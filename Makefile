@@ -41,7 +41,7 @@ SHLIB_LINK += -llz4
 # pg_regress: sql/<name>.sql against expected/<name>.out
 REGRESS = create_extension conventions pdist_input pdist_functions \
 	pdist_arithmetic pdist_aggregates pdist_index tam_time_travel tam_storage \
-	log_statements extension_update
+	log_statements undo extension_update
 REGRESS_OPTS = --load-extension=ttpdb
 
 # Isolation specs: test/isolation/specs/<name>.spec, expected output in
@@ -57,3 +57,6 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header changes.
+$(OBJS): $(wildcard src/*.h src/*/*.h)

@@ -49,6 +49,7 @@ CREATE TABLE ttpdb.log_entries (
 	deterministic boolean NOT NULL,
 	nondeterminism jsonb,				-- random seed, sequences, volatile functions
 	nested jsonb,
+	undoes bigint,						-- for an UNDO, the entry it undid
 	first_cid bigint NOT NULL,
 	copy_sha256 bytea,
 	copy_bytes bigint,
@@ -98,6 +99,7 @@ SELECT l.entry,
 									|| coalesce(l.nondeterminism, '{}')
 				ELSE '{}' END AS nondeterminism,
 	CASE WHEN v.visible THEN coalesce(l.nested, '[]') END AS nested,
+	l.undoes,
 	CASE WHEN v.visible THEN l.copy_sha256 END AS copy_sha256,
 	l.copy_bytes,
 	l.copy_data IS NOT NULL AS copy_kept,
@@ -267,3 +269,260 @@ FROM ttpdb.log_entries l;
 COMMENT ON VIEW ttpdb.version_history IS
 	'Version history (provenance): each database version, the version it was derived from, and the entry that derived it';
 GRANT SELECT ON ttpdb.version_history TO PUBLIC;
+
+--------------------------------------------------------------------------
+-- UNDO: a forward operation that restores what a log entry changed
+--------------------------------------------------------------------------
+
+CREATE FUNCTION ttpdb.log_mark_undo(entry bigint) RETURNS void
+	AS 'MODULE_PATHNAME', 'ttpdb_log_mark_undo' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.log_mark_undo(bigint) IS
+	'Called by ttpdb.undo(): the running statement''s log entry is an UNDO of an entry';
+
+-- The columns that identify a row of a table: its replica identity (the
+-- primary key by default, every column with REPLICA IDENTITY FULL).
+CREATE FUNCTION ttpdb.row_identity(tbl regclass) RETURNS name[]
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT CASE c.relreplident
+		WHEN 'f' THEN (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+					   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+		ELSE (SELECT array_agg(a.attname ORDER BY k.ord)
+			  FROM pg_index i
+			  CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+			  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+			  WHERE i.indrelid = c.oid
+				AND CASE c.relreplident WHEN 'i' THEN i.indisreplident ELSE i.indisprimary END)
+		END
+	FROM pg_class c WHERE c.oid = $1
+$$;
+COMMENT ON FUNCTION ttpdb.row_identity(regclass) IS
+	'The columns that identify a row of a table (its replica identity); NULL if none';
+
+-- Undo what one entry, or one whole transaction, changed.  The rows are
+-- paired by row identity: for each, the version the entry (transaction)
+-- ended, "before", and the one it created, "after".  A row a later entry
+-- changed again is a conflict.
+CREATE FUNCTION ttpdb.undo_changes(entry bigint, transaction xid8, on_conflict text)
+	RETURNS TABLE (table_name regclass, row_key jsonb, action text, outcome text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	tbls regclass[];
+	tbl regclass;
+	keys name[];
+	key_match text;
+	set_cols text;
+	ins_cols text;
+	ins_vals text;
+	created_by text;
+	ended_by text;
+	v record;
+	present_count bigint;
+	conflicts text[] := '{}';
+	unattributed bigint := 0;
+	entry_inserted bigint;
+	entry_deleted bigint;
+	inserts_found bigint := 0;
+	deletes_found bigint := 0;
+	created_by_xact text := 'false';
+	ended_by_xact text := 'false';
+BEGIN
+	IF on_conflict IS NULL OR on_conflict NOT IN ('error', 'skip', 'overwrite') THEN
+		RAISE EXCEPTION 'invalid on_conflict value: %', on_conflict
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use ''error'' (the default), ''skip'' or ''overwrite''.';
+	END IF;
+	IF entry IS NOT NULL THEN
+		created_by := format('h.created_entry = %s', entry);
+		ended_by := format('h.ended_entry = %s', entry);
+		-- versions of its transaction whose statement cannot be told
+		SELECT l.tables, format('(SELECT coalesce(c.top_xid, c.xid) FROM ttpdb.commit_times c '
+								'WHERE c.era = (SELECT era FROM ttpdb.era) AND c.xid = h.created_xid) = %L::xid8',
+								l.xid),
+			   format('h.ended_xid = %L::xid8', l.xid),
+			   (l.effects->>'inserted')::bigint, (l.effects->>'deleted')::bigint
+		INTO tbls, created_by_xact, ended_by_xact, entry_inserted, entry_deleted
+		FROM ttpdb.log l WHERE l.entry = undo_changes.entry;
+	ELSE
+		-- a subtransaction's rows carry its own xid: map it to its transaction
+		created_by := format('(SELECT coalesce(c.top_xid, c.xid) FROM ttpdb.commit_times c '
+							 'WHERE c.era = (SELECT era FROM ttpdb.era) AND c.xid = h.created_xid) = %L::xid8',
+							 transaction);
+		ended_by := format('h.ended_xid = %L::xid8', transaction);
+		SELECT array_agg(DISTINCT t) INTO tbls
+		FROM ttpdb.log l, unnest(l.tables) t WHERE l.xid = transaction;
+	END IF;
+
+	FOREACH tbl IN ARRAY coalesce(tbls, '{}') LOOP
+		CONTINUE WHEN tbl IS NULL OR to_regclass(tbl::text) IS NULL;
+		keys := ttpdb.row_identity(tbl);
+		IF keys IS NULL THEN
+			RAISE EXCEPTION 'cannot undo: table % has no replica identity', tbl
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Give the table a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL.';
+		END IF;
+		-- the row's key, compared with the version's; the columns written back
+		-- versions travel as their text form, cast back to the row type: a
+		-- row value's type would be fixed in PL/pgSQL's plans at the first table
+		SELECT string_agg(format('t.%1$I IS NOT DISTINCT FROM ($1::%2$s).%1$I', c, tbl), ' AND ')
+		INTO key_match FROM unnest(keys) c;
+		SELECT string_agg(format('%1$I = ($1::%2$s).%1$I', a.attname, tbl), ', ' ORDER BY a.attnum)
+				 FILTER (WHERE a.attname <> ALL (keys) AND a.attidentity <> 'a'),
+			   string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+			   string_agg(format('($1::%2$s).%1$I', a.attname, tbl), ', ' ORDER BY a.attnum)
+		INTO set_cols, ins_cols, ins_vals
+		FROM pg_attribute a
+		WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+
+		-- what the entry (transaction) changed in the table, row by row: the
+		-- version it ended ("before") and the one it created ("after")
+		FOR v IN EXECUTE format($q$
+			SELECT kk.k AS row_key,
+				(array_agg(h.version::text ORDER BY h.valid_from NULLS FIRST) FILTER (WHERE %3$s))[1] AS before,
+				(array_agg(h.version::text ORDER BY h.valid_from DESC NULLS LAST) FILTER (WHERE %2$s))[1] AS after,
+				bool_or(h.created_entry IS NULL AND h.valid_from IS NOT NULL AND %4$s)
+					OR bool_or(h.ended_entry IS NULL AND %5$s) AS unattributed,
+				coalesce(bool_or(%2$s AND h.valid_to IS NULL AND h.ended_xid IS NULL), false) AS after_is_current,
+				-- (a row value with a NULL column IS NULL: test presence apart)
+				coalesce(bool_or(%3$s), false) AS has_before,
+				coalesce(bool_or(%2$s), false) AS has_after
+			FROM ttpdb.history(NULL::%1$s) h,
+				LATERAL (SELECT jsonb_object_agg(c, to_jsonb(h.version) -> c) AS k
+						 FROM unnest($1::name[]) c) kk
+			WHERE (%2$s) OR (%3$s) OR (%4$s) OR (%5$s)
+			GROUP BY kk.k
+			ORDER BY kk.k::text$q$, tbl, created_by, ended_by, created_by_xact, ended_by_xact)
+		USING keys
+		LOOP
+			IF entry IS NOT NULL AND coalesce(v.unattributed, false) THEN
+				unattributed := unattributed + 1;
+			END IF;
+			CONTINUE WHEN NOT (v.has_before OR v.has_after);
+			inserts_found := inserts_found + (NOT v.has_before)::int;
+			deletes_found := deletes_found + (NOT v.has_after)::int;
+			EXECUTE format('SELECT count(*) FROM %s t WHERE %s', tbl, key_match)
+				INTO present_count USING CASE WHEN v.has_after THEN v.after ELSE v.before END;
+			table_name := tbl;
+			row_key := v.row_key;
+			action := CASE WHEN NOT v.has_before THEN 'delete'
+						   WHEN NOT v.has_after THEN 'insert'
+						   ELSE 'restore' END;
+			-- what it created is no longer there as it was, or what it deleted is back
+			IF (v.has_after AND NOT v.after_is_current)
+			   OR (NOT v.has_after AND present_count > 0) THEN
+				IF on_conflict = 'error' THEN
+					conflicts := conflicts || format('%s %s', tbl, v.row_key);
+					CONTINUE;
+				ELSIF on_conflict = 'skip' THEN
+					outcome := 'conflict: skipped';
+					RETURN NEXT;
+					CONTINUE;
+				END IF;
+				outcome := 'conflict: overwritten';
+			ELSE
+				outcome := 'done';
+			END IF;
+
+			IF NOT v.has_before THEN
+				EXECUTE format('DELETE FROM %s t WHERE %s', tbl, key_match) USING v.after;
+			ELSIF present_count > 0 AND set_cols IS NOT NULL THEN
+				EXECUTE format('UPDATE %s t SET %s WHERE %s', tbl, set_cols, key_match)
+					USING v.before;
+			ELSIF present_count = 0 THEN
+				EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)',
+							   tbl, ins_cols, ins_vals)
+					USING v.before;
+			END IF;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+
+	-- a row that looks inserted (deleted) by the entry but was not: its
+	-- version before (after) it was made (ended) by another statement of
+	-- the same transaction, and was never visible to anyone, so not kept
+	IF entry IS NOT NULL AND (inserts_found > entry_inserted OR deletes_found > entry_deleted) THEN
+		RAISE EXCEPTION 'cannot undo log entry %: other statements of its transaction changed the same rows', entry
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'What a row was between two statements of one transaction was never visible, and is not kept.',
+				  HINT = 'Undo the whole transaction with ttpdb.undo_transaction().';
+	END IF;
+	IF unattributed > 0 THEN
+		RAISE EXCEPTION 'cannot undo log entry %: for % rows its transaction changed, the statement that changed them cannot be told',
+			entry, unattributed
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Crash recovery or an update that rolled back left no trace of which of its statements wrote them.',
+				  HINT = 'Undo the whole transaction with ttpdb.undo_transaction().';
+	END IF;
+	IF cardinality(conflicts) > 0 THEN
+		RAISE EXCEPTION 'cannot undo: % of the rows changed were changed again later',
+			cardinality(conflicts)
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = 'Changed again later: ' || array_to_string(conflicts[1:10], '; ')
+						   || CASE WHEN cardinality(conflicts) > 10 THEN '; ...' ELSE '' END,
+				  HINT = 'on_conflict => ''skip'' leaves those rows as they are and undoes the others; on_conflict => ''overwrite'' puts them back as they were before.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.undo_changes(bigint, xid8, text) IS
+	'Used by ttpdb.undo() and ttpdb.undo_transaction()';
+
+
+CREATE FUNCTION ttpdb.undo(entry bigint, on_conflict text DEFAULT 'error')
+	RETURNS TABLE (table_name regclass, row_key jsonb, action text, outcome text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	k text;
+BEGIN
+	SELECT l.kind INTO k FROM ttpdb.log l WHERE l.entry = undo.entry;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'log entry % does not exist', undo.entry
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF k NOT IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL',
+				 'EXECUTE', 'COMMIT', 'UNDO', 'TRUNCATE TABLE', 'FETCH') THEN
+		RAISE EXCEPTION 'cannot undo log entry % (%)', undo.entry, k
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'The log does not record the definitions a DDL statement replaced.',
+				  HINT = 'Write the reverse statement yourself; it is logged like any other.';
+	END IF;
+	PERFORM ttpdb.log_mark_undo(undo.entry);
+	RETURN QUERY SELECT * FROM ttpdb.undo_changes(undo.entry, NULL, on_conflict);
+END
+$$;
+COMMENT ON FUNCTION ttpdb.undo(bigint, text) IS
+	'Undo a log entry with a new entry that restores the rows it changed; on_conflict: error (default), skip or overwrite';
+
+CREATE FUNCTION ttpdb.undo_transaction(transaction xid8, on_conflict text DEFAULT 'error')
+	RETURNS TABLE (table_name regclass, row_key jsonb, action text, outcome text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	first_entry bigint;
+	ddl text;
+BEGIN
+	SELECT min(l.entry), min(l.kind) FILTER (WHERE l.kind NOT IN
+		('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL', 'EXECUTE',
+		 'COMMIT', 'UNDO', 'TRUNCATE TABLE', 'FETCH'))
+	INTO first_entry, ddl
+	FROM ttpdb.log l WHERE l.xid = transaction;
+	IF first_entry IS NULL THEN
+		RAISE EXCEPTION 'transaction % has no log entry', transaction
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF ddl IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot undo transaction %: it ran %', transaction, ddl
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'The log does not record the definitions a DDL statement replaced.';
+	END IF;
+	PERFORM ttpdb.log_mark_undo(first_entry);
+	RETURN QUERY SELECT * FROM ttpdb.undo_changes(NULL, transaction, on_conflict);
+END
+$$;
+COMMENT ON FUNCTION ttpdb.undo_transaction(xid8, text) IS
+	'Undo every change of a transaction at once (its net effect on each row)';

@@ -126,6 +126,7 @@ typedef struct LogStatement
 	List	   *nested;			/* LogNested * */
 	int64		nested_omitted;
 	LogCopy    *copy;			/* COPY FROM only */
+	int64		undoes;			/* an UNDO: the entry it undid, else 0 */
 } LogStatement;
 
 /* log_capture.c */

@@ -1114,3 +1114,27 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			break;
 	}
 }
+
+PG_FUNCTION_INFO_V1(ttpdb_log_mark_undo);
+
+/*
+ * ttpdb.log_mark_undo(entry bigint) returns void
+ *		Called by ttpdb.undo(): the running statement's entry is an UNDO of
+ *		"entry".
+ */
+Datum
+ttpdb_log_mark_undo(PG_FUNCTION_ARGS)
+{
+	int64		entry = PG_GETARG_INT64(0);
+	TopFrame   *frame;
+	LogStatement *stmt;
+
+	if (!log_active() || !IsTransactionState())
+		PG_RETURN_VOID();
+	frame = attribution_frame();
+	stmt = frame_statement(frame);
+	stmt->kind = "UNDO";
+	stmt->undoes = entry;
+	stmt->touched = true;
+	PG_RETURN_VOID();
+}

@@ -33,12 +33,13 @@
 #define Anum_log_entries_deterministic 20
 #define Anum_log_entries_nondeterminism 21
 #define Anum_log_entries_nested 22
-#define Anum_log_entries_first_cid 23
-#define Anum_log_entries_copy_sha256 24
-#define Anum_log_entries_copy_bytes 25
-#define Anum_log_entries_copy_data 26
-#define Anum_log_entries_prev_chain 27
-#define Anum_log_entries_chain 28
-#define Natts_log_entries 28
+#define Anum_log_entries_undoes 23
+#define Anum_log_entries_first_cid 24
+#define Anum_log_entries_copy_sha256 25
+#define Anum_log_entries_copy_bytes 26
+#define Anum_log_entries_copy_data 27
+#define Anum_log_entries_prev_chain 28
+#define Anum_log_entries_chain 29
+#define Natts_log_entries 29
 
 #endif							/* TTPDB_LOG_ENTRIES_H */

@@ -211,6 +211,8 @@ log_emit(LogStatement *stmt)
 		v[Anum_log_entries_nested - 1] = nested_datum(stmt);
 	else
 		n[Anum_log_entries_nested - 1] = true;
+	v[Anum_log_entries_undoes - 1] = Int64GetDatum(stmt->undoes);
+	n[Anum_log_entries_undoes - 1] = (stmt->undoes == 0);
 	v[Anum_log_entries_first_cid - 1] = Int64GetDatum((int64) stmt->first_cid);
 	if (stmt->copy != NULL && stmt->copy->done)
 	{
@@ -362,6 +364,7 @@ log_content_hash(Datum *values, bool *nulls, uint8 *out)
 		{Anum_log_entries_deterministic, 1, true},
 		{Anum_log_entries_nondeterminism, -1, false},
 		{Anum_log_entries_nested, -1, false},
+		{Anum_log_entries_undoes, 8, true},
 		{Anum_log_entries_first_cid, 8, true},
 		{Anum_log_entries_copy_sha256, -1, false},
 		{Anum_log_entries_copy_bytes, 8, true},
