@@ -154,6 +154,11 @@ CREATE OPERATOR ttpdb.<~ (
 COMMENT ON OPERATOR ttpdb.<~ (record, bigint) IS
 	'ROW(t.xmin, t.cmin, t.xmax) <~ 42: the row version was created by log entry 42';
 
+CREATE FUNCTION ttpdb.row_transaction(xmin xid) RETURNS xid8
+	AS 'MODULE_PATHNAME', 'ttpdb_row_transaction' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.row_transaction(xid) IS
+	'The top-level transaction that created a row version: ttpdb.row_transaction(t.xmin)';
+
 -- ttpdb.history() shows the entries that created and ended each version.
 DROP FUNCTION ttpdb.history(anyelement);
 CREATE FUNCTION ttpdb.history(anyelement,
@@ -327,6 +332,10 @@ DECLARE
 	entry_deleted bigint;
 	inserts_found bigint := 0;
 	deletes_found bigint := 0;
+	own_entries bigint[];
+	own_xact xid8 := transaction;
+	guard text;
+	changed bigint;
 	created_by_xact text := 'false';
 	ended_by_xact text := 'false';
 BEGIN
@@ -346,6 +355,8 @@ BEGIN
 			   (l.effects->>'inserted')::bigint, (l.effects->>'deleted')::bigint
 		INTO tbls, created_by_xact, ended_by_xact, entry_inserted, entry_deleted
 		FROM ttpdb.log l WHERE l.entry = undo_changes.entry;
+		own_entries := ARRAY[entry];
+		SELECT l.xid INTO own_xact FROM ttpdb.log l WHERE l.entry = undo_changes.entry;
 	ELSE
 		-- a subtransaction's rows carry its own xid: map it to its transaction
 		created_by := format('(SELECT coalesce(c.top_xid, c.xid) FROM ttpdb.commit_times c '
@@ -354,6 +365,7 @@ BEGIN
 		ended_by := format('h.ended_xid = %L::xid8', transaction);
 		SELECT array_agg(DISTINCT t) INTO tbls
 		FROM ttpdb.log l, unnest(l.tables) t WHERE l.xid = transaction;
+		SELECT array_agg(l.entry) INTO own_entries FROM ttpdb.log l WHERE l.xid = transaction;
 	END IF;
 
 	FOREACH tbl IN ARRAY coalesce(tbls, '{}') LOOP
@@ -426,15 +438,36 @@ BEGIN
 				outcome := 'done';
 			END IF;
 
+			-- unless overwriting, the row must still be the version the entry
+			-- made: a writer that got there since (even one that committed
+			-- while this waited for its lock) is not overwritten
+			guard := CASE WHEN outcome <> 'done' THEN ''
+						  WHEN entry IS NULL THEN ' AND ttpdb.row_transaction(t.xmin) = $3'
+						  -- when the statement cannot be told, its transaction
+						  ELSE ' AND coalesce(ttpdb.caused_by(t.xmin, t.cmin, t.xmax) = ANY ($2), '
+							   'ttpdb.row_transaction(t.xmin) = $3)' END;
+			changed := -1;
 			IF NOT v.has_before THEN
-				EXECUTE format('DELETE FROM %s t WHERE %s', tbl, key_match) USING v.after;
+				EXECUTE format('DELETE FROM %s t WHERE %s%s', tbl, key_match, guard)
+					USING v.after, own_entries, own_xact;
+				GET DIAGNOSTICS changed = ROW_COUNT;
 			ELSIF present_count > 0 AND set_cols IS NOT NULL THEN
-				EXECUTE format('UPDATE %s t SET %s WHERE %s', tbl, set_cols, key_match)
-					USING v.before;
+				EXECUTE format('UPDATE %s t SET %s WHERE %s%s', tbl, set_cols, key_match, guard)
+					USING v.before, own_entries, own_xact;
+				GET DIAGNOSTICS changed = ROW_COUNT;
 			ELSIF present_count = 0 THEN
 				EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)',
 							   tbl, ins_cols, ins_vals)
 					USING v.before;
+			END IF;
+			IF changed = 0 THEN
+				IF on_conflict = 'skip' THEN
+					outcome := 'conflict: skipped';
+				ELSE
+					RAISE EXCEPTION 'cannot undo: % % was changed by another transaction meanwhile', tbl, v.row_key
+						USING ERRCODE = 'serialization_failure',
+							  HINT = 'Run the undo again: it will see the change, and report it as a conflict.';
+				END IF;
 			END IF;
 			RETURN NEXT;
 		END LOOP;

@@ -1046,3 +1046,25 @@ ttpdb_log_consistency(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(ttpdb_row_transaction);
+
+/*
+ * ttpdb.row_transaction(xmin xid) returns xid8
+ *		The top-level transaction that created a row version, from its xmin
+ *		(which may be a subtransaction's); NULL when it is not stamped:
+ *		created before the table was a ttpdb table, or by the caller's own
+ *		open transaction.
+ */
+Datum
+ttpdb_row_transaction(PG_FUNCTION_ARGS)
+{
+	TransactionId xmin = DatumGetTransactionId(PG_GETARG_DATUM(0));
+	FullTransactionId top;
+
+	if (!TransactionIdIsNormal(xmin) || TransactionIdIsCurrentTransactionId(xmin))
+		PG_RETURN_NULL();
+	if (!top_transaction_of(ttpdb_current_era(), ttpdb_full_xid(xmin), &top))
+		PG_RETURN_NULL();
+	PG_RETURN_FULLTRANSACTIONID(top);
+}
