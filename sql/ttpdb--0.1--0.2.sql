@@ -305,6 +305,14 @@ $$;
 COMMENT ON FUNCTION ttpdb.row_identity(regclass) IS
 	'The columns that identify a row of a table (its replica identity); NULL if none';
 
+-- Entries that change rows, not definitions: what UNDO can put back.
+CREATE FUNCTION ttpdb.undoable_kind(kind text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$ SELECT $1 IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL',
+						'EXECUTE', 'COMMIT', 'UNDO', 'TRUNCATE TABLE', 'FETCH') $$;
+COMMENT ON FUNCTION ttpdb.undoable_kind(text) IS
+	'Whether log entries of this kind change rows only, so that ttpdb.undo() can put them back';
+
 -- Undo what one entry, or one whole transaction, changed.  The rows are
 -- paired by row identity: for each, the version the entry (transaction)
 -- ended, "before", and the one it created, "after".  A row a later entry
@@ -516,8 +524,7 @@ BEGIN
 		RAISE EXCEPTION 'log entry % does not exist', undo.entry
 			USING ERRCODE = 'no_data_found';
 	END IF;
-	IF k NOT IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL',
-				 'EXECUTE', 'COMMIT', 'UNDO', 'TRUNCATE TABLE', 'FETCH') THEN
+	IF NOT ttpdb.undoable_kind(k) THEN
 		RAISE EXCEPTION 'cannot undo log entry % (%)', undo.entry, k
 			USING ERRCODE = 'feature_not_supported',
 				  DETAIL = 'The log does not record the definitions a DDL statement replaced.',
@@ -539,9 +546,7 @@ DECLARE
 	first_entry bigint;
 	ddl text;
 BEGIN
-	SELECT min(l.entry), min(l.kind) FILTER (WHERE l.kind NOT IN
-		('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL', 'EXECUTE',
-		 'COMMIT', 'UNDO', 'TRUNCATE TABLE', 'FETCH'))
+	SELECT min(l.entry), min(l.kind) FILTER (WHERE NOT ttpdb.undoable_kind(l.kind))
 	INTO first_entry, ddl
 	FROM ttpdb.log l WHERE l.xid = transaction;
 	IF first_entry IS NULL THEN

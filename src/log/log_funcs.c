@@ -118,11 +118,16 @@ log_cid_reliable(int64 era, FullTransactionId fxid)
 	return !FullTransactionIdPrecedes(fxid, horizon);
 }
 
-/* The top-level transaction of a committed (sub)transaction, if stamped. */
+/*
+ * The commit_times row of a (sub)transaction: its top-level transaction and
+ * how many entries that one numbered (-1 if not recorded).  False if it has
+ * none: not stamped.  A NULL snapshot reads committed rows (SnapshotSelf):
+ * committed facts need no MVCC snapshot nor SSI locks.
+ */
 static bool
-top_transaction_of(int64 era, FullTransactionId fxid, FullTransactionId *top)
+commit_times_row(Relation rel, int64 era, FullTransactionId fxid, Snapshot snapshot,
+				 FullTransactionId *top, int *entry_count)
 {
-	Relation	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
 	ScanKeyData skey[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -131,20 +136,33 @@ top_transaction_of(int64 era, FullTransactionId fxid, FullTransactionId *top)
 	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
 	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
 				FullTransactionIdGetDatum(fxid));
-	/* committed facts: no MVCC snapshot, no SSI locks */
 	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
-							  true, SnapshotSelf, 2, skey);
+							  true, snapshot ? snapshot : SnapshotSelf, 2, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
 	if (found)
 	{
+		TupleDesc	desc = RelationGetDescr(rel);
 		bool		isnull;
-		Datum		value = heap_getattr(tup, Anum_commit_times_top_xid,
-										 RelationGetDescr(rel), &isnull);
+		Datum		value;
 
+		value = heap_getattr(tup, Anum_commit_times_top_xid, desc, &isnull);
 		*top = isnull ? fxid : DatumGetFullTransactionId(value);
+		value = heap_getattr(tup, Anum_commit_times_entry_count, desc, &isnull);
+		*entry_count = isnull ? -1 : DatumGetInt32(value);
 	}
 	systable_endscan(scan);
+	return found;
+}
+
+/* The top-level transaction of a committed (sub)transaction, if stamped. */
+static bool
+top_transaction_of(int64 era, FullTransactionId fxid, FullTransactionId *top)
+{
+	Relation	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	int			entry_count;
+	bool		found = commit_times_row(rel, era, fxid, NULL, top, &entry_count);
+
 	table_close(rel, AccessShareLock);
 	return found;
 }
@@ -750,34 +768,15 @@ lookup_top(ConsistencyState *st, int64 era, FullTransactionId fxid)
 	map = hash_search(st->tops, &key, HASH_ENTER, &found);
 	if (!found)
 	{
-		ScanKeyData skey[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
+		FullTransactionId top;
 
-		map->found = false;
-		map->entry_count = -1;
-		ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
-		ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
-					FullTransactionIdGetDatum(fxid));
-		scan = systable_beginscan(st->commit_times,
-								  ttpdb_catalog_relid("commit_times_pkey"),
-								  true, GetActiveSnapshot(), 2, skey);
-		tup = systable_getnext(scan);
-		if (HeapTupleIsValid(tup))
-		{
-			TupleDesc	desc = RelationGetDescr(st->commit_times);
-			bool		isnull;
-			Datum		value;
-
-			map->found = true;
-			map->top = key;
-			value = heap_getattr(tup, Anum_commit_times_top_xid, desc, &isnull);
-			if (!isnull)
-				map->top.fxid = DatumGetUInt64(value);
-			value = heap_getattr(tup, Anum_commit_times_entry_count, desc, &isnull);
-			map->entry_count = isnull ? -1 : DatumGetInt32(value);
-		}
-		systable_endscan(scan);
+		map->found = commit_times_row(st->commit_times, era, fxid, GetActiveSnapshot(),
+									  &top, &map->entry_count);
+		map->top = key;
+		if (map->found)
+			map->top.fxid = U64FromFullTransactionId(top);
+		else
+			map->entry_count = -1;
 	}
 	return map;
 }

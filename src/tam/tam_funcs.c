@@ -65,6 +65,37 @@ open_table_of_row_arg(FunctionCallInfo fcinfo, const char *fname)
 	return rel;
 }
 
+/*
+ * Run "SELECT <columns> FROM <rel> t" with ttpdb.as_of set to "at" for its
+ * duration; the rows are in SPI_tuptable until end_as_of_query().  Returns
+ * the GUC nest level to give back.
+ */
+static int
+begin_as_of_query(Relation rel, TimestampTz at, const char *columns)
+{
+	char	   *query = psprintf("SELECT %s FROM %s t", columns,
+								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+															RelationGetRelationName(rel)));
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", query);
+	return nest;
+}
+
+static void
+end_as_of_query(Relation rel, int nest)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	table_close(rel, AccessShareLock);
+}
+
 PG_FUNCTION_INFO_V1(ttpdb_as_of_rows);
 
 /*
@@ -78,7 +109,6 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Relation	rel;
 	TimestampTz at;
-	char	   *query;
 	int			nest;
 	TupleDesc	desc;
 
@@ -90,18 +120,7 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	rel = open_table_of_row_arg(fcinfo, "ttpdb.as_of");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	desc = rsinfo->setDesc;
-	query = psprintf("SELECT * FROM %s",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)));
-
-	nest = NewGUCNestLevel();
-	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", query);
+	nest = begin_as_of_query(rel, at, "*");
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -125,9 +144,7 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 		pfree(values);
 		pfree(nulls);
 	}
-	SPI_finish();
-	AtEOXact_GUC(true, nest);
-	table_close(rel, AccessShareLock);
+	end_as_of_query(rel, nest);
 	return (Datum) 0;
 }
 
@@ -147,7 +164,6 @@ ttpdb_as_of_versions(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Relation	rel;
 	TimestampTz at;
-	char	   *query;
 	int			nest;
 	int64		era;
 
@@ -159,18 +175,7 @@ ttpdb_as_of_versions(PG_FUNCTION_ARGS)
 	rel = open_table_of_row_arg(fcinfo, "ttpdb.as_of_versions");
 	InitMaterializedSRF(fcinfo, 0);
 	era = ttpdb_current_era();
-	query = psprintf("SELECT t.xmin, t.cmin, t.xmax, t FROM %s t",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)));
-
-	nest = NewGUCNestLevel();
-	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", query);
+	nest = begin_as_of_query(rel, at, "t.xmin, t.cmin, t.xmax, t");
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -196,9 +201,7 @@ ttpdb_as_of_versions(PG_FUNCTION_ARGS)
 		values[3] = SPI_getbinval(tup, desc, 4, &nulls[3]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
-	AtEOXact_GUC(true, nest);
-	table_close(rel, AccessShareLock);
+	end_as_of_query(rel, nest);
 	return (Datum) 0;
 }
 
