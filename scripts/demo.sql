@@ -165,6 +165,20 @@ SELECT entry, statement, parameters, effects->>'updated' AS updated
 FROM ttpdb.log ORDER BY entry DESC LIMIT 1;
 
 \echo
+\echo '== 4. UNDO the 2 a.m. mistake, without lying about the past'
+\echo
+\echo 'The fee update was a mistake.  ttpdb.undo() puts back the rows it'
+\echo 'changed, as a new logged statement; bob''s deposit, made after it, stays.'
+SELECT entry AS fee_entry FROM ttpdb.log WHERE statement LIKE 'UPDATE accounts SET balance = balance - 10%' \gset
+SELECT * FROM ttpdb.undo(:fee_entry, 'skip');
+SELECT * FROM accounts ORDER BY id;
+\echo
+\echo 'bob''s row was changed again after the fee (the deposit): undo reports'
+\echo 'such rows as conflicts; with ''skip'' it left it as it is.  The log keeps'
+\echo 'the mistake and its undo; the past still reads as it was:'
+SELECT entry, kind, undoes, statement FROM ttpdb.log ORDER BY entry DESC LIMIT 3;
+
+\echo
 \echo 'Entries are chained by SHA-256 hashes; ttpdb.verify() recomputes the'
 \echo 'chain (first_broken_entry would say where someone tampered with it):'
 SELECT * FROM ttpdb.verify();
