@@ -58,7 +58,8 @@ CREATE TABLE ttpdb.log_entries (
 	chain bytea NOT NULL
 ) USING heap;
 ALTER TABLE ttpdb.log_entries ALTER COLUMN copy_data SET STORAGE EXTERNAL;	-- already compressed
-CREATE INDEX log_entries_xid_idx ON ttpdb.log_entries (era, xid);
+-- A transaction's entries are found through its commit_times row
+-- (first_entry, entry_count): no index by transaction to maintain.
 COMMENT ON TABLE ttpdb.log_entries IS
 	'The statement log (read it through the view ttpdb.log)';
 REVOKE ALL ON ttpdb.log_entries FROM PUBLIC;
@@ -153,6 +154,17 @@ CREATE OPERATOR ttpdb.<~ (
 );
 COMMENT ON OPERATOR ttpdb.<~ (record, bigint) IS
 	'ROW(t.xmin, t.cmin, t.xmax) <~ 42: the row version was created by log entry 42';
+
+CREATE FUNCTION ttpdb.transaction_entries(transaction xid8) RETURNS SETOF bigint
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT generate_series(c.first_entry, c.first_entry + c.entry_count - 1)
+	FROM ttpdb.commit_times c
+	WHERE c.era = (SELECT era FROM ttpdb.era) AND c.xid = $1 AND c.entry_count > 0
+$$;
+COMMENT ON FUNCTION ttpdb.transaction_entries(xid8) IS
+	'The log entries of a transaction, in order';
 
 CREATE FUNCTION ttpdb.row_transaction(xmin xid) RETURNS xid8
 	AS 'MODULE_PATHNAME', 'ttpdb_row_transaction' LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -372,8 +384,9 @@ BEGIN
 							 transaction);
 		ended_by := format('h.ended_xid = %L::xid8', transaction);
 		SELECT array_agg(DISTINCT t) INTO tbls
-		FROM ttpdb.log l, unnest(l.tables) t WHERE l.xid = transaction;
-		SELECT array_agg(l.entry) INTO own_entries FROM ttpdb.log l WHERE l.xid = transaction;
+		FROM ttpdb.log l, unnest(l.tables) t
+		WHERE l.entry IN (SELECT ttpdb.transaction_entries(transaction));
+		SELECT array_agg(e) INTO own_entries FROM ttpdb.transaction_entries(transaction) e;
 	END IF;
 
 	FOREACH tbl IN ARRAY coalesce(tbls, '{}') LOOP
@@ -548,7 +561,7 @@ DECLARE
 BEGIN
 	SELECT min(l.entry), min(l.kind) FILTER (WHERE NOT ttpdb.undoable_kind(l.kind))
 	INTO first_entry, ddl
-	FROM ttpdb.log l WHERE l.xid = transaction;
+	FROM ttpdb.log l WHERE l.entry IN (SELECT ttpdb.transaction_entries(transaction));
 	IF first_entry IS NULL THEN
 		RAISE EXCEPTION 'transaction % has no log entry', transaction
 			USING ERRCODE = 'no_data_found';

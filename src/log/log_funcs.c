@@ -126,7 +126,7 @@ log_cid_reliable(int64 era, FullTransactionId fxid)
  */
 static bool
 commit_times_row(Relation rel, int64 era, FullTransactionId fxid, Snapshot snapshot,
-				 FullTransactionId *top, int *entry_count)
+				 FullTransactionId *top, int *entry_count, int64 *first_entry)
 {
 	ScanKeyData skey[2];
 	SysScanDesc scan;
@@ -150,22 +150,35 @@ commit_times_row(Relation rel, int64 era, FullTransactionId fxid, Snapshot snaps
 		*top = isnull ? fxid : DatumGetFullTransactionId(value);
 		value = heap_getattr(tup, Anum_commit_times_entry_count, desc, &isnull);
 		*entry_count = isnull ? -1 : DatumGetInt32(value);
+		value = heap_getattr(tup, Anum_commit_times_first_entry, desc, &isnull);
+		*first_entry = isnull ? 0 : DatumGetInt64(value);
 	}
 	systable_endscan(scan);
 	return found;
 }
 
-/* The top-level transaction of a committed (sub)transaction, if stamped. */
+/*
+ * The top-level transaction of a committed (sub)transaction, if stamped,
+ * and the entries it numbered.
+ */
 static bool
-top_transaction_of(int64 era, FullTransactionId fxid, FullTransactionId *top)
+top_transaction_of(int64 era, FullTransactionId fxid, FullTransactionId *top,
+				   int64 *first_entry, int *entry_count)
 {
 	Relation	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
-	int			entry_count;
-	bool		found = commit_times_row(rel, era, fxid, NULL, top, &entry_count);
+	bool		found = commit_times_row(rel, era, fxid, NULL, top, entry_count, first_entry);
 
+	/* a subtransaction's row names its transaction, whose row has the entries */
+	if (found && !FullTransactionIdEquals(*top, fxid))
+	{
+		FullTransactionId same;
+
+		found = commit_times_row(rel, era, *top, NULL, &same, entry_count, first_entry);
+	}
 	table_close(rel, AccessShareLock);
 	return found;
 }
+
 
 /* Load the command id ranges of a transaction's entries. */
 static EntryCacheEntry *
@@ -181,6 +194,8 @@ load_entries(int64 era, FullTransactionId fxid)
 	List	   *ranges = NIL;
 	ListCell   *lc;
 	bool		found;
+	int64		first_entry;
+	int			entry_count;
 
 	if (entry_cache == NULL)
 	{
@@ -200,22 +215,22 @@ load_entries(int64 era, FullTransactionId fxid)
 		return cached;
 
 	/* not stamped (yet): nothing to cache */
-	if (!top_transaction_of(era, fxid, &top))
+	if (!top_transaction_of(era, fxid, &top, &first_entry, &entry_count))
 		return NULL;
 
+	/* its entries: first_entry .. first_entry + entry_count - 1 */
 	rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
-	ScanKeyInit(&skey[0], Anum_log_entries_era, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(era));
-	ScanKeyInit(&skey[1], Anum_log_entries_xid, BTEqualStrategyNumber, F_XID8EQ,
-				FullTransactionIdGetDatum(top));
-	scan = systable_beginscan(rel, ttpdb_catalog_relid("log_entries_xid_idx"),
+	ScanKeyInit(&skey[0], Anum_log_entries_entry, BTGreaterEqualStrategyNumber, F_INT8GE,
+				Int64GetDatum(first_entry));
+	ScanKeyInit(&skey[1], Anum_log_entries_entry, BTLessStrategyNumber, F_INT8LT,
+				Int64GetDatum(first_entry + Max(entry_count, 0)));
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("log_entries_pkey"),
 							  true, SnapshotSelf, 2, skey);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
 		EntryRange *r = palloc(sizeof(EntryRange));
 		bool		isnull;
-
 		ArrayType  *tables;
 
 		r->entry = DatumGetInt64(heap_getattr(tup, Anum_log_entries_entry, desc, &isnull));
@@ -770,8 +785,10 @@ lookup_top(ConsistencyState *st, int64 era, FullTransactionId fxid)
 	{
 		FullTransactionId top;
 
+		int64		first_entry;
+
 		map->found = commit_times_row(st->commit_times, era, fxid, GetActiveSnapshot(),
-									  &top, &map->entry_count);
+									  &top, &map->entry_count, &first_entry);
 		map->top = key;
 		if (map->found)
 			map->top.fxid = U64FromFullTransactionId(top);
@@ -1060,10 +1077,14 @@ ttpdb_row_transaction(PG_FUNCTION_ARGS)
 {
 	TransactionId xmin = DatumGetTransactionId(PG_GETARG_DATUM(0));
 	FullTransactionId top;
+	int64		first_entry;
+	int			entry_count;
 
 	if (!TransactionIdIsNormal(xmin) || TransactionIdIsCurrentTransactionId(xmin))
 		PG_RETURN_NULL();
-	if (!top_transaction_of(ttpdb_current_era(), ttpdb_full_xid(xmin), &top))
+
+	if (!top_transaction_of(ttpdb_current_era(), ttpdb_full_xid(xmin), &top,
+							&first_entry, &entry_count))
 		PG_RETURN_NULL();
 	PG_RETURN_FULLTRANSACTIONID(top);
 }
