@@ -183,6 +183,16 @@ CREATE FUNCTION ttpdb.history(anyelement,
 COMMENT ON FUNCTION ttpdb.history(anyelement) IS
 	'Every version of a ttpdb table with its system validity (valid_to NULL for the present) and the log entries that created and ended it: ttpdb.history(NULL::my_table)';
 
+CREATE FUNCTION ttpdb.history(anyelement, transaction xid8,
+	OUT valid_from timestamptz, OUT valid_to timestamptz,
+	OUT created_xid xid8, OUT ended_xid xid8,
+	OUT created_entry bigint, OUT ended_entry bigint,
+	OUT version anyelement)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ttpdb_history_rows' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.history(anyelement, xid8) IS
+	'The versions of a ttpdb table that one transaction created or ended (kept versions are filtered before they are decompressed)';
+
 -- ttpdb.as_of() with where each row came from.
 CREATE FUNCTION ttpdb.as_of_versions(anyelement, at timestamptz,
 	OUT valid_from timestamptz, OUT created_xid xid8, OUT created_entry bigint,
@@ -422,13 +432,13 @@ BEGIN
 				-- (a row value with a NULL column IS NULL: test presence apart)
 				coalesce(bool_or(%3$s), false) AS has_before,
 				coalesce(bool_or(%2$s), false) AS has_after
-			FROM ttpdb.history(NULL::%1$s) h,
+			FROM ttpdb.history(NULL::%1$s, $2) h,
 				LATERAL (SELECT jsonb_object_agg(c, to_jsonb(h.version) -> c) AS k
 						 FROM unnest($1::name[]) c) kk
 			WHERE (%2$s) OR (%3$s) OR (%4$s) OR (%5$s)
 			GROUP BY kk.k
 			ORDER BY kk.k::text$q$, tbl, created_by, ended_by, created_by_xact, ended_by_xact)
-		USING keys
+		USING keys, own_xact
 		LOOP
 			IF entry IS NOT NULL AND coalesce(v.unattributed, false) THEN
 				unattributed := unattributed + 1;

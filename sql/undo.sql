@@ -83,6 +83,11 @@ INSERT INTO item VALUES (4, 'shelf', 60, '{55: 0.2, 60: 0.8}');
 COMMIT;
 SELECT xid AS x FROM ttpdb.log ORDER BY entry DESC LIMIT 1 \gset
 SELECT undo_error(entry_at(1));
+-- what the transaction did, as ttpdb.history(NULL::t, transaction) gives it
+SELECT (version).id, (version).price, created_entry IS NOT NULL AS by_a_statement,
+	valid_to IS NULL AS current
+FROM ttpdb.history(NULL::item, :'x') ORDER BY (version).id, valid_from;
+SELECT count(*) FROM ttpdb.history(NULL::item, NULL);
 SELECT * FROM ttpdb.undo_transaction(:'x');
 SELECT * FROM item ORDER BY id;
 SELECT kind, undoes = (SELECT min(entry) FROM ttpdb.log WHERE xid = :'x') AS undoes_first

@@ -242,6 +242,60 @@ emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * The transaction "top" and its committed subtransactions, whose xids its
+ * rows carry: the commit_times rows with its commit stamp that name it.
+ */
+static FullTransactionId *
+transaction_xids(FullTransactionId top, int *n)
+{
+	int64		era = ttpdb_current_era();
+	TimestampTz stamp;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData skey;
+	HeapTuple	tup;
+	int			cap = 8;
+	FullTransactionId *xids = palloc(cap * sizeof(FullTransactionId));
+
+	*n = 0;
+	xids[(*n)++] = top;
+	if (!ttpdb_commit_time(era, top, NULL, &stamp))
+		return xids;
+	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	ScanKeyInit(&skey, 3, BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ, TimestampTzGetDatum(stamp));
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_committed_at_idx"),
+							  true, SnapshotSelf, 1, &skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		parent = heap_getattr(tup, 4, RelationGetDescr(rel), &isnull);
+
+		if (isnull || DatumGetInt64(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull)) != era ||
+			!FullTransactionIdEquals(DatumGetFullTransactionId(parent), top))
+			continue;
+		if (*n == cap)
+		{
+			cap *= 2;
+			xids = repalloc(xids, cap * sizeof(FullTransactionId));
+		}
+		xids[(*n)++] = DatumGetFullTransactionId(heap_getattr(tup, 2, RelationGetDescr(rel),
+															  &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return xids;
+}
+
+static bool
+xid_in(FullTransactionId *xids, int n, FullTransactionId xid)
+{
+	for (int i = 0; i < n; i++)
+		if (FullTransactionIdEquals(xids[i], xid))
+			return true;
+	return false;
+}
+
 PG_FUNCTION_INFO_V1(ttpdb_history_rows);
 
 /*
@@ -264,6 +318,9 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 	TableScanDesc scan;
 	HistoryScan history;
 	HistoryVersion version;
+	FullTransactionId *filter = NULL;
+	int			nfilter = 0;
+	FullTransactionId filter_top = InvalidFullTransactionId;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (rsinfo->setDesc->natts != 7)
@@ -271,6 +328,18 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the installed ttpdb extension is older than its library"),
 				 errhint("Run ALTER EXTENSION ttpdb UPDATE.")));
+	/* ttpdb.history(NULL::t, transaction): only what that transaction did */
+	if (PG_NARGS() > 1)
+	{
+		if (PG_ARGISNULL(1))
+		{
+			ExecDropSingleTupleTableSlot(out);
+			table_close(rel, AccessShareLock);
+			return (Datum) 0;
+		}
+		filter = transaction_xids(PG_GETARG_FULLTRANSACTIONID(1), &nfilter);
+		filter_top = PG_GETARG_FULLTRANSACTIONID(1);
+	}
 
 	/* the present: the heap's own scan, whatever ttpdb.as_of says */
 	slot = table_slot_create(rel, NULL);
@@ -283,9 +352,16 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		TransactionId xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
 		FullTransactionId created = ttpdb_full_xid(xmin);
 		TimestampTz from = 0;
-		bool		known = !TransactionIdIsCurrentTransactionId(xmin) &&
-			ttpdb_commit_time(ttpdb_current_era(), created, NULL, &from);
+		bool		known;
 
+		if (filter != NULL && !xid_in(filter, nfilter, created))
+		{
+			if (should_free)
+				heap_freetuple(tuple);
+			continue;
+		}
+		known = !TransactionIdIsCurrentTransactionId(xmin) &&
+			ttpdb_commit_time(ttpdb_current_era(), created, NULL, &from);
 		emit_version(rsinfo, out, tuple, known, from, false, 0, created,
 					 InvalidFullTransactionId, ttpdb_current_era(),
 					 known ? history_creation_cid(tuple->t_data) : InvalidCommandId,
@@ -301,12 +377,19 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 	while (history_next(history, &version))
 	{
 		TimestampTz to = 0;
-		bool		to_known = ttpdb_commit_time(version.era, version.ended_xid,
-												 snapshot, &to);
-		HeapTuple	tuple = history_version_tuple(history);
+		bool		to_known;
+		HeapTuple	tuple;
 		CommandId	created_cid = InvalidCommandId;
 		CommandId	ended_cid = InvalidCommandId;
 
+		/* filtered before decompressing */
+		if (filter != NULL &&
+			(version.era != ttpdb_current_era() ||
+			 (!FullTransactionIdEquals(version.ended_xid, filter_top) &&
+			  !xid_in(filter, nfilter, version.created_xid))))
+			continue;
+		to_known = ttpdb_commit_time(version.era, version.ended_xid, snapshot, &to);
+		tuple = history_version_tuple(history);
 		(void) history_version_cids(tuple, &created_cid, &ended_cid);
 		emit_version(rsinfo, out, tuple, version.valid_from_known,
 					 version.valid_from, to_known, to, version.created_xid,
