@@ -410,8 +410,12 @@ BEGIN
 		-- the row's key, compared with the version's; the columns written back
 		-- versions travel as their text form, cast back to the row type: a
 		-- row value's type would be fixed in PL/pgSQL's plans at the first table
-		SELECT string_agg(format('t.%1$I IS NOT DISTINCT FROM ($1::%2$s).%1$I', c, tbl), ' AND ')
-		INTO key_match FROM unnest(keys) c;
+		-- (= where the column cannot be NULL, so that the key's index is used)
+		SELECT string_agg(format(CASE WHEN a.attnotnull THEN 't.%1$I = ($1::%2$s).%1$I'
+									  ELSE 't.%1$I IS NOT DISTINCT FROM ($1::%2$s).%1$I' END,
+								 c, tbl), ' AND ')
+		INTO key_match
+		FROM unnest(keys) c JOIN pg_attribute a ON a.attrelid = tbl AND a.attname = c;
 		SELECT string_agg(format('%1$I = ($1::%2$s).%1$I', a.attname, tbl), ', ' ORDER BY a.attnum)
 				 FILTER (WHERE a.attname <> ALL (keys) AND a.attidentity <> 'a'),
 			   string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
