@@ -183,15 +183,15 @@ CREATE FUNCTION ttpdb.history(anyelement,
 COMMENT ON FUNCTION ttpdb.history(anyelement) IS
 	'Every version of a ttpdb table with its system validity (valid_to NULL for the present) and the log entries that created and ended it: ttpdb.history(NULL::my_table)';
 
-CREATE FUNCTION ttpdb.history(anyelement, transaction xid8,
+CREATE FUNCTION ttpdb.history(anyelement, transaction xid8, include_present boolean DEFAULT true,
 	OUT valid_from timestamptz, OUT valid_to timestamptz,
 	OUT created_xid xid8, OUT ended_xid xid8,
 	OUT created_entry bigint, OUT ended_entry bigint,
 	OUT version anyelement)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'ttpdb_history_rows' LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION ttpdb.history(anyelement, xid8) IS
-	'The versions of a ttpdb table that one transaction created or ended (kept versions are filtered before they are decompressed)';
+COMMENT ON FUNCTION ttpdb.history(anyelement, xid8, boolean) IS
+	'The versions of a ttpdb table that one transaction created or ended (kept versions are filtered before they are decompressed); include_present false: the kept ones only';
 
 -- ttpdb.as_of() with where each row came from.
 CREATE FUNCTION ttpdb.as_of_versions(anyelement, at timestamptz,
@@ -364,6 +364,7 @@ DECLARE
 	deletes_found bigint := 0;
 	own_entries bigint[];
 	own_xact xid8 := transaction;
+	source text;
 	guard text;
 	changed bigint;
 	created_by_xact text := 'false';
@@ -426,6 +427,25 @@ BEGIN
 
 		-- what the entry (transaction) changed in the table, row by row: the
 		-- version it ended ("before") and the one it created ("after")
+		-- Where the versions come from: all the transaction's (a scan of the
+		-- table for its rows), or, for an entry that inserted nothing, its
+		-- kept versions and the present rows with their keys (an index).
+		IF entry IS NOT NULL AND entry_inserted = 0 THEN
+			source := format($s$(
+				SELECT h.valid_from, h.valid_to, h.created_xid, h.ended_xid,
+					   h.created_entry, h.ended_entry, h.version
+				FROM ttpdb.history(NULL::%1$s, $2, false) h
+				UNION ALL
+				SELECT NULL::timestamptz, NULL::timestamptz, ttpdb.row_transaction(p.xmin), NULL::xid8,
+					   ttpdb.caused_by(p.xmin, p.cmin, p.xmax), NULL::bigint, p
+				FROM %1$s p
+				WHERE (%2$s) IN (SELECT %3$s FROM ttpdb.history(NULL::%1$s, $2, false) k))$s$,
+				tbl,
+				(SELECT string_agg(format('p.%I', c), ', ') FROM unnest(keys) c),
+				(SELECT string_agg(format('(k.version).%I', c), ', ') FROM unnest(keys) c));
+		ELSE
+			source := format('ttpdb.history(NULL::%s, $2)', tbl);
+		END IF;
 		FOR v IN EXECUTE format($q$
 			SELECT kk.k AS row_key,
 				(array_agg(h.version::text ORDER BY h.valid_from NULLS FIRST) FILTER (WHERE %3$s))[1] AS before,
@@ -436,12 +456,12 @@ BEGIN
 				-- (a row value with a NULL column IS NULL: test presence apart)
 				coalesce(bool_or(%3$s), false) AS has_before,
 				coalesce(bool_or(%2$s), false) AS has_after
-			FROM ttpdb.history(NULL::%1$s, $2) h,
+			FROM %6$s h,
 				LATERAL (SELECT jsonb_object_agg(c, to_jsonb(h.version) -> c) AS k
 						 FROM unnest($1::name[]) c) kk
 			WHERE (%2$s) OR (%3$s) OR (%4$s) OR (%5$s)
 			GROUP BY kk.k
-			ORDER BY kk.k::text$q$, tbl, created_by, ended_by, created_by_xact, ended_by_xact)
+			ORDER BY kk.k::text$q$, tbl, created_by, ended_by, created_by_xact, ended_by_xact, source)
 		USING keys, own_xact
 		LOOP
 			IF entry IS NOT NULL AND coalesce(v.unattributed, false) THEN

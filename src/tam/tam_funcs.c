@@ -341,6 +341,10 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 		filter_top = PG_GETARG_FULLTRANSACTIONID(1);
 	}
 
+	/* ttpdb.history(NULL::t, transaction, false): only the kept versions */
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2) && !PG_GETARG_BOOL(2))
+		goto past;
+
 	/* the present: the heap's own scan, whatever ttpdb.as_of says */
 	slot = table_slot_create(rel, NULL);
 	scan = ttpdb_heap_routine()->scan_begin(rel, snapshot, 0, NULL, NULL,
@@ -373,6 +377,7 @@ ttpdb_history_rows(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(slot);
 
 	/* the past */
+past:
 	history = history_begin_scan(rel, snapshot);
 	while (history_next(history, &version))
 	{
