@@ -37,6 +37,7 @@
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
 #include "commands/prepare.h"
+#include "storage/ipc.h"
 #include "storage/proc.h"
 #include "tcop/pquery.h"
 #include "executor/executor.h"
@@ -393,6 +394,9 @@ log_active(void)
 {
 	if (!ttpdb_log_enabled || !ttpdb_is_preloaded() || IsParallelWorker())
 		return false;
+	/* a backend exiting (FATAL) cleans up, e.g. its temporary tables */
+	if (proc_exit_inprogress)
+		return false;
 	if (!log_extension_present())
 		return false;
 	if (!check_function_bodies && superuser_arg(GetSessionUserId()))
@@ -609,6 +613,9 @@ forget_exec_frame(void *arg)
 {
 	TopFrame   *frame = (TopFrame *) arg;
 
+	/* the memory goes: nothing may point to it any more */
+	if (current_frame == frame)
+		current_frame = NULL;
 	/* ended normally, or the transaction already let go of every frame */
 	if (!list_member_ptr(exec_frames, frame))
 		return;
@@ -976,6 +983,15 @@ log_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
+			/*
+			 * A FATAL error exits without unwinding the hooks: the frames they
+			 * pointed to are gone with their statements.
+			 */
+			if (proc_exit_inprogress)
+			{
+				current_frame = NULL;
+				utility_frame = NULL;
+			}
 			/* everything below lived in the transaction's memory */
 			exec_frames = NIL;
 			orphan_frame = NULL;
