@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 
 #include "access/table.h"
+#include "commands/progress.h"
+#include "pgstat.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid_d.h"
 #include "commands/copy.h"
@@ -71,11 +73,16 @@ typedef struct CopySource
 	FILE	   *file;
 	StringInfoData message;		/* the client's current CopyData message */
 	bool		client_done;	/* CopyDone received */
+	bool		client_began;	/* CopyInResponse sent */
+	int			natts;			/* for it: the columns COPY reads */
+	bool		binary;
 	bool		reached_eof;	/* the file or program has no more */
 	LogCopy    *copy;
 } CopySource;
 
 static CopySource *source = NULL;
+
+static void begin_client_copy(int natts, bool binary);
 
 /* Hash and keep bytes COPY is given. */
 static void
@@ -166,6 +173,16 @@ copy_source_read(void *outbuf, int minread, int maxread)
 	}
 	else
 	{
+		/*
+		 * Tell the client to send only now that COPY reads: its checks of the
+		 * options come first, and their errors before the client is in copy
+		 * mode, as with COPY's own
+		 */
+		if (!src->client_began)
+		{
+			begin_client_copy(src->natts, src->binary);
+			src->client_began = true;
+		}
 		while (nread < minread && !src->client_done)
 		{
 			int			avail;
@@ -420,14 +437,31 @@ log_copy_run(LogStatement *stmt, PlannedStmt *pstmt, const char *queryString,
 	src.copy = copy;
 	initStringInfo(&src.message);
 
-	/* the client may send once told to, and BeginCopyFrom may read */
-	if (src.kind == SOURCE_CLIENT)
-		begin_client_copy(list_length(attnums), opts.binary);
+	src.natts = list_length(attnums);
+	src.binary = opts.binary;
 	source = &src;
 	PG_TRY();
 	{
 		cstate = BeginCopyFrom(pstate, rel, where, NULL, false, copy_source_read,
 							   copystmt->attlist, copystmt->options);
+		/* what COPY's progress report would have said of its own source */
+		pgstat_progress_update_param(PROGRESS_COPY_TYPE,
+									 src.kind == SOURCE_FILE ? PROGRESS_COPY_TYPE_FILE :
+									 src.kind == SOURCE_PROGRAM ? PROGRESS_COPY_TYPE_PROGRAM :
+									 PROGRESS_COPY_TYPE_PIPE);
+		if (src.kind == SOURCE_FILE)
+		{
+			struct stat st;
+
+			if (fstat(fileno(src.file), &st) == 0)
+				pgstat_progress_update_param(PROGRESS_COPY_BYTES_TOTAL, st.st_size);
+		}
+		/* a COPY that reads no data at all still owes the client its turn */
+		if (src.kind == SOURCE_CLIENT && !src.client_began)
+		{
+			begin_client_copy(src.natts, src.binary);
+			src.client_began = true;
+		}
 		processed = CopyFrom(cstate);
 		EndCopyFrom(cstate);
 		/* the client's stream ends with CopyDone, even after "\." */
