@@ -57,6 +57,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/scripts/lib.sh"
+# shellcheck source=test/bench/bench_lib.sh
+. "$here/test/bench/bench_lib.sh"
 
 SCALE=${SCALE:-1}
 CLIENTS=${CLIENTS:-2}
@@ -136,35 +138,9 @@ bench()
 T_OPTS="-c ttpdb.log=off"
 H_OPTS=""
 
-loadavg()
-{
-	cut -d' ' -f1 /proc/loadavg
-}
-
-# Wait for the machine to be quiet, polling every 30 s up to MAX_WAIT s.
-wait_for_quiet()
-{
-	local waited=0
-	while awk -v l="$(loadavg)" -v m="$MAX_LOAD" 'BEGIN {exit !(l >= m)}'; do
-		if ((waited >= MAX_WAIT)); then
-			ttpdb_log "load average still $(loadavg) after ${waited}s: measuring anyway"
-			echo "not below $MAX_LOAD after ${waited}s; measured anyway"
-			return
-		fi
-		ttpdb_log "load average $(loadavg) >= $MAX_LOAD, waiting ($waited s so far)"
-		sleep 30
-		waited=$((waited + 30))
-	done
-	echo "below $MAX_LOAD (waited ${waited}s)"
-}
-
 # Results, one key=value a line, for the report at the end.
 results="$dir/results"
 : >"$results"
-put()
-{
-	printf '%s=%s\n' "$1" "$2" >>"$results"
-}
 
 [ "$(q postgres "" -c "SELECT current_setting('ttpdb.log', true) IS NOT NULL")" = t ] ||
 	ttpdb_die "no setting ttpdb.log: this build of ttpdb has no statement log"
@@ -204,8 +180,8 @@ am_count()
 	ttpdb_die "the pgbench tables of heap_db are not all heap tables"
 q postgres "" -c "CHECKPOINT"
 
-put quiet "$(wait_for_quiet)"
-put load_before "$(loadavg)"
+bench_put quiet "$(bench_wait_for_quiet)"
+bench_put load_before "$(bench_loadavg)"
 
 CONFIGS="log_on log_off pgaudit heap"
 declare -A cfg_db=([log_on]=ttpdb_db [log_off]=ttpdb_db [pgaudit]=heap_db [heap]=heap_db)
@@ -260,31 +236,31 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			ttpdb_die "no tps from pgbench"
 		fi
 		[ "${failed:-0}" = 0 ] || ttpdb_die "pgbench, $c: $failed failed transactions"
-		put "tps_${c}_$round" "$tps"
-		put "n_${c}_$round" "$n"
-		put "wal_${c}_$round" "$lsn0 $lsn1"
-		put "entries_${c}_$round" "$((entries1 - entries0))"
-		put "logbytes_${c}_$round" "$((bytes1 - bytes0))"
-		put "srvlog_${c}_$round" "$((srv1 - srv0))"
-		put "audit_${c}_$round" "$audit"
-		put "load_${c}_$round" "$(loadavg)"
+		bench_put "tps_${c}_$round" "$tps"
+		bench_put "n_${c}_$round" "$n"
+		bench_put "wal_${c}_$round" "$lsn0 $lsn1"
+		bench_put "entries_${c}_$round" "$((entries1 - entries0))"
+		bench_put "logbytes_${c}_$round" "$((bytes1 - bytes0))"
+		bench_put "srvlog_${c}_$round" "$((srv1 - srv0))"
+		bench_put "audit_${c}_$round" "$audit"
+		bench_put "load_${c}_$round" "$(bench_loadavg)"
 		done_total[$db]=$((done_total[$db] + n))
 	done
 done
-put load_after "$(loadavg)"
+bench_put load_after "$(bench_loadavg)"
 
 ttpdb_log "checking the balances"
 for db in ttpdb_db heap_db; do
 	if [ "$db" = ttpdb_db ]; then qopts=$T_OPTS; else qopts=$H_OPTS; fi
-	put "balances_$db" "$(q "$db" "$qopts" -F ' ' -c "SELECT
+	bench_put "balances_$db" "$(q "$db" "$qopts" -F ' ' -c "SELECT
 		(SELECT coalesce(sum(abalance), 0) FROM pgbench_accounts),
 		(SELECT coalesce(sum(tbalance), 0) FROM pgbench_tellers),
 		(SELECT coalesce(sum(bbalance), 0) FROM pgbench_branches),
 		(SELECT coalesce(sum(delta), 0) FROM pgbench_history),
 		(SELECT count(*) FROM pgbench_history)")"
-	put "expect_history_$db" "${done_total[$db]}"
+	bench_put "expect_history_$db" "${done_total[$db]}"
 done
-put log_total "$(q ttpdb_db "$T_OPTS" -F ' ' -c "SELECT (SELECT count(*) FROM ttpdb.log),
+bench_put log_total "$(q ttpdb_db "$T_OPTS" -F ' ' -c "SELECT (SELECT count(*) FROM ttpdb.log),
 	pg_total_relation_size('ttpdb.log_entries')")"
 
 python3 - "$results" "$SCALE" "$DURATION" "$ROUNDS" "$CLIENTS" "$SYNC_COMMIT" \

@@ -52,6 +52,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/scripts/lib.sh"
+# shellcheck source=test/bench/bench_lib.sh
+. "$here/test/bench/bench_lib.sh"
 
 ROWS=${ROWS:-100000}
 DURATION=${DURATION:-30}
@@ -102,14 +104,6 @@ explain_ms()
 	q -c "$1" | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p'
 }
 
-median()
-{
-	sort -g | awk '{a[NR] = $1} END {
-		if (NR == 0) print "nan";
-		else if (NR % 2) print a[(NR + 1) / 2];
-		else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # Median times in ms (one line each) of the given statements over RUNS
 # rounds, the statements interleaved within each round so that a change of
 # load on the machine falls on all of them; one warm-up round first.
@@ -129,7 +123,7 @@ measure()
 	done
 	for ((i = 0; i < n; i++)); do
 		# shellcheck disable=SC2086 # one time a word
-		printf '%s\n' ${times[i]} | median
+		printf '%s\n' ${times[i]} | bench_median
 	done
 }
 
@@ -141,38 +135,12 @@ measure_one_session()
 	for ((r = 0; r <= RUNS; r++)); do
 		script+="$stmt;"$'\n'
 	done
-	q <<<"$script" | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' | tail -n +2 | median
-}
-
-loadavg()
-{
-	cut -d' ' -f1 /proc/loadavg
-}
-
-# Wait for the machine to be quiet, polling every 30 s up to MAX_WAIT s.
-wait_for_quiet()
-{
-	local waited=0
-	while awk -v l="$(loadavg)" -v m="$MAX_LOAD" 'BEGIN {exit !(l >= m)}'; do
-		if ((waited >= MAX_WAIT)); then
-			ttpdb_log "load average still $(loadavg) after ${waited}s: measuring anyway"
-			echo "not below $MAX_LOAD after ${waited}s; measured anyway"
-			return
-		fi
-		ttpdb_log "load average $(loadavg) >= $MAX_LOAD, waiting ($waited s so far)"
-		sleep 30
-		waited=$((waited + 30))
-	done
-	echo "below $MAX_LOAD (waited ${waited}s)"
+	q <<<"$script" | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' | tail -n +2 | bench_median
 }
 
 # Results, one key=value a line, for the report at the end.
 results="$dir/results"
 : >"$results"
-put()
-{
-	printf '%s=%s\n' "$1" "$2" >>"$results"
-}
 
 ttpdb_log "loading $ROWS rows into each of $TABLES"
 q >/dev/null <<SQL
@@ -194,16 +162,16 @@ SQL
 	to_regprocedure('periods_t__as_of(timestamptz)') IS NOT NULL")" = t ] ||
 	ttpdb_die "periods did not create periods_t_history and periods_t__as_of()"
 
-put quiet "$(wait_for_quiet)"
-put load_before "$(loadavg)"
+bench_put quiet "$(bench_wait_for_quiet)"
+bench_put load_before "$(bench_loadavg)"
 
 X="EXPLAIN (ANALYZE, TIMING OFF)"
 ttpdb_log "present-state scans of the fresh tables"
 mapfile -t fresh < <(measure \
 	"$X SELECT count(*), sum(balance) FROM heap_t" \
 	"$X SELECT count(*), sum(balance) FROM ttpdb_t")
-put fresh_heap_ms "${fresh[0]}"
-put fresh_ttpdb_ms "${fresh[1]}"
+bench_put fresh_heap_ms "${fresh[0]}"
+bench_put fresh_ttpdb_ms "${fresh[1]}"
 
 case $KEYS in
 	disjoint) set_id="\\set id :client_id * $((ROWS / CLIENTS)) + random(1, $((ROWS / CLIENTS)))" ;;
@@ -241,9 +209,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			ttpdb_die "no tps from pgbench"
 		fi
 		[ "${failed:-0}" = 0 ] || ttpdb_die "pgbench on $t: $failed failed transactions"
-		put "tps_${t}_$round" "$tps"
-		put "wal_${t}_$round" "$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn') / $n")"
-		put "load_${t}_$round" "$(loadavg)"
+		bench_put "tps_${t}_$round" "$tps"
+		bench_put "wal_${t}_$round" "$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn') / $n")"
+		bench_put "load_${t}_$round" "$(bench_loadavg)"
 		done_total[$t]=$((done_total[$t] + n))
 		((round <= mid)) && done_by_mid[$t]=$((done_by_mid[$t] + n))
 	done
@@ -254,58 +222,58 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		sleep 1
 	fi
 done
-put load_after "$(loadavg)"
-put as_of "$ts"
+bench_put load_after "$(bench_loadavg)"
+bench_put as_of "$ts"
 
 ttpdb_log "checking the balances, vacuuming"
 for t in $TABLES; do
-	put "present_$t" "$(q -c "SELECT count(*) || ' rows, sum ' || sum(balance) FROM $t")"
-	put "expect_present_$t" "$ROWS rows, sum ${done_total[$t]}"
+	bench_put "present_$t" "$(q -c "SELECT count(*) || ' rows, sum ' || sum(balance) FROM $t")"
+	bench_put "expect_present_$t" "$ROWS rows, sum ${done_total[$t]}"
 done
-put expect_versions "${done_total[ttpdb_t]}"
-put expect_p_versions "${done_total[periods_t]}"
+bench_put expect_versions "${done_total[ttpdb_t]}"
+bench_put expect_p_versions "${done_total[periods_t]}"
 for t in periods_t ttpdb_t; do
-	put "expect_asof_$t" "$ROWS rows, sum ${done_by_mid[$t]}"
+	bench_put "expect_asof_$t" "$ROWS rows, sum ${done_by_mid[$t]}"
 done
 q -c "VACUUM (ANALYZE) heap_t, periods_t, periods_t_history, ttpdb_t, ttpdb.history, ttpdb.commit_times" \
 	-c "CHECKPOINT"
 
 ttpdb_log "history bytes per version"
-put ttpdb_stats "$(q -F ' ' -c "SELECT versions, stored_bytes, raw_bytes FROM ttpdb.history_stats
+bench_put ttpdb_stats "$(q -F ' ' -c "SELECT versions, stored_bytes, raw_bytes FROM ttpdb.history_stats
 	WHERE table_name = 'ttpdb_t'::regclass")"
-put ttpdb_sizes "$(q -F ' ' -c "SELECT pg_relation_size('ttpdb.history'),
+bench_put ttpdb_sizes "$(q -F ' ' -c "SELECT pg_relation_size('ttpdb.history'),
 	pg_total_relation_size('ttpdb.history'), pg_total_relation_size('ttpdb.commit_times'),
 	(SELECT count(*) FROM ttpdb.commit_times)")"
-put periods_stats "$(q -F ' ' -c "SELECT count(*), coalesce(sum(pg_column_size(h.*)), 0),
+bench_put periods_stats "$(q -F ' ' -c "SELECT count(*), coalesce(sum(pg_column_size(h.*)), 0),
 	pg_relation_size('periods_t_history'), pg_total_relation_size('periods_t_history')
 	FROM periods_t_history h")"
-put table_sizes "$(q -F ' ' -c "SELECT pg_relation_size('heap_t'), pg_relation_size('periods_t'),
+bench_put table_sizes "$(q -F ' ' -c "SELECT pg_relation_size('heap_t'), pg_relation_size('periods_t'),
 	pg_relation_size('ttpdb_t')")"
 
 ttpdb_log "AS OF scans at $ts"
 asof_fn="SELECT count(*), sum(balance) FROM ttpdb.as_of(NULL::ttpdb_t, '$ts')"
 asof_set="SET ttpdb.as_of = '$ts'; SELECT count(*), sum(balance) FROM ttpdb_t"
 asof_periods="SELECT count(*), sum(balance) FROM periods_t__as_of('$ts')"
-put got_asof_fn "$(q -c "$asof_fn" | sed 's/|/ rows, sum /')"
-put got_asof_set "$(q -c "$asof_set" | sed 's/|/ rows, sum /')"
-put got_asof_periods "$(q -c "$asof_periods" | sed 's/|/ rows, sum /')"
+bench_put got_asof_fn "$(q -c "$asof_fn" | sed 's/|/ rows, sum /')"
+bench_put got_asof_set "$(q -c "$asof_set" | sed 's/|/ rows, sum /')"
+bench_put got_asof_periods "$(q -c "$asof_periods" | sed 's/|/ rows, sum /')"
 mapfile -t asof < <(measure \
 	"$X $asof_fn" \
 	"SET ttpdb.as_of = '$ts'; $X SELECT count(*), sum(balance) FROM ttpdb_t" \
 	"$X $asof_periods")
-put asof_fn_ms "${asof[0]}"
-put asof_set_ms "${asof[1]}"
-put asof_periods_ms "${asof[2]}"
-put asof_set_warm_ms "$(measure_one_session \
+bench_put asof_fn_ms "${asof[0]}"
+bench_put asof_set_ms "${asof[1]}"
+bench_put asof_periods_ms "${asof[2]}"
+bench_put asof_set_warm_ms "$(measure_one_session \
 	"SET ttpdb.as_of = '$ts'; $X SELECT count(*), sum(balance) FROM ttpdb_t")"
 
 ttpdb_log "present-state scans after the workload"
 mapfile -t after < <(measure \
 	"$X SELECT count(*), sum(balance) FROM heap_t" \
 	"$X SELECT count(*), sum(balance) FROM ttpdb_t")
-put after_heap_ms "${after[0]}"
-put after_ttpdb_ms "${after[1]}"
-put load_end "$(loadavg)"
+bench_put after_heap_ms "${after[0]}"
+bench_put after_ttpdb_ms "${after[1]}"
+bench_put load_end "$(bench_loadavg)"
 
 python3 - "$results" "$ROWS" "$DURATION" "$ROUNDS" "$RUNS" "$CLIENTS" "$FILLER" \
 	"$SYNC_COMMIT" "$("$PG_BINDIR/postgres" --version)" <<'PY'

@@ -25,6 +25,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/scripts/lib.sh"
+# shellcheck source=test/bench/bench_lib.sh
+. "$here/test/bench/bench_lib.sh"
 
 SIZES=${SIZES:-"10000 1000000"}
 CHANGED=${CHANGED:-100}
@@ -64,11 +66,6 @@ exec_ms()
 		grep -o '"Execution Time": [0-9.]*' | grep -o '[0-9.]*$'
 }
 
-median()
-{
-	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 psql_q -c "CREATE EXTENSION ttpdb"
 echo "| table rows | rows changed | UPDATE, ms | ttpdb.undo(), ms | ttpdb.undo_transaction(), ms | undo / UPDATE |"
 echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -86,9 +83,9 @@ UPDATE t SET balance = balance + 1 WHERE id % $step = 0;
 SQL
 	entry=$(psql_q -c "SELECT max(entry) FROM ttpdb.log")
 	xact=$(psql_q -c "SELECT xid FROM ttpdb.log WHERE entry = $entry")
-	update_ms=$(for _ in $(seq "$RUNS"); do exec_ms "UPDATE t SET balance = balance + 1 WHERE id % $step = 0"; done | median)
-	undo_ms=$(for _ in $(seq "$RUNS"); do exec_ms "SELECT count(*) FROM ttpdb.undo($entry)"; done | median)
-	xact_ms=$(for _ in $(seq "$RUNS"); do exec_ms "SELECT count(*) FROM ttpdb.undo_transaction('$xact')"; done | median)
+	update_ms=$(for _ in $(seq "$RUNS"); do exec_ms "UPDATE t SET balance = balance + 1 WHERE id % $step = 0"; done | bench_median)
+	undo_ms=$(for _ in $(seq "$RUNS"); do exec_ms "SELECT count(*) FROM ttpdb.undo($entry)"; done | bench_median)
+	xact_ms=$(for _ in $(seq "$RUNS"); do exec_ms "SELECT count(*) FROM ttpdb.undo_transaction('$xact')"; done | bench_median)
 	ratio=$(awk -v a="$undo_ms" -v b="$update_ms" 'BEGIN { printf "%.1fx", a / b }')
 	echo "| $size | $CHANGED | $update_ms | $undo_ms | $xact_ms | $ratio |"
 done
