@@ -335,6 +335,21 @@ CREATE FUNCTION ttpdb.undoable_kind(kind text) RETURNS boolean
 COMMENT ON FUNCTION ttpdb.undoable_kind(text) IS
 	'Whether log entries of this kind change rows only, so that ttpdb.undo() can put them back';
 
+-- Whether statements nested in an entry (in a function, DO, CALL) changed
+-- definitions.  It reads the nested detail, which ttpdb.log shows only to
+-- some roles: SECURITY DEFINER, and it says no more than yes or no.
+CREATE FUNCTION ttpdb.entry_ran_ddl(entry bigint) RETURNS boolean
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (
+		SELECT 1 FROM ttpdb.log_entries l,
+			jsonb_array_elements(coalesce(l.nested, '[]')) n
+		WHERE l.entry = $1 AND n ? 'kind' AND NOT ttpdb.undoable_kind(n->>'kind'))
+$$;
+COMMENT ON FUNCTION ttpdb.entry_ran_ddl(bigint) IS
+	'Whether a log entry''s nested statements changed definitions (DDL), which UNDO cannot put back';
+
 -- Undo what one entry, or one whole transaction, changed.  The rows are
 -- paired by row identity: for each, the version the entry (transaction)
 -- ended, "before", and the one it created, "after".  A row a later entry
@@ -343,6 +358,10 @@ CREATE FUNCTION ttpdb.undo_changes(entry bigint, transaction xid8, on_conflict t
 	RETURNS TABLE (table_name regclass, row_key jsonb, action text, outcome text)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
+	-- versions travel as text: their text must read back exactly
+	SET extra_float_digits = 3
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = postgres
 	AS $$
 DECLARE
 	tbls regclass[];
@@ -363,6 +382,10 @@ DECLARE
 	inserts_found bigint := 0;
 	deletes_found bigint := 0;
 	own_entries bigint[];
+	entry_updated bigint;
+	lone_befores bigint;
+	keyed boolean;
+	order_by text;
 	own_xact xid8 := transaction;
 	source text;
 	guard text;
@@ -383,8 +406,9 @@ BEGIN
 								'WHERE c.era = (SELECT era FROM ttpdb.era) AND c.xid = h.created_xid) = %L::xid8',
 								l.xid),
 			   format('h.ended_xid = %L::xid8', l.xid),
-			   (l.effects->>'inserted')::bigint, (l.effects->>'deleted')::bigint
-		INTO tbls, created_by_xact, ended_by_xact, entry_inserted, entry_deleted
+			   (l.effects->>'inserted')::bigint, (l.effects->>'deleted')::bigint,
+			   (l.effects->>'updated')::bigint
+		INTO tbls, created_by_xact, ended_by_xact, entry_inserted, entry_deleted, entry_updated
 		FROM ttpdb.log l WHERE l.entry = undo_changes.entry;
 		own_entries := ARRAY[entry];
 		SELECT l.xid INTO own_xact FROM ttpdb.log l WHERE l.entry = undo_changes.entry;
@@ -409,14 +433,29 @@ BEGIN
 					  HINT = 'Give the table a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL.';
 		END IF;
 		-- the row's key, compared with the version's; the columns written back
+		IF (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = tbl) THEN
+			RAISE EXCEPTION 'cannot undo: table % has row-level security', tbl
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'The history ttpdb.undo() reads is not filtered by the table''s policies.';
+		END IF;
 		-- versions travel as their text form, cast back to the row type: a
-		-- row value's type would be fixed in PL/pgSQL's plans at the first table
-		-- (= where the column cannot be NULL, so that the key's index is used)
-		SELECT string_agg(format(CASE WHEN a.attnotnull THEN 't.%1$I = ($1::%2$s).%1$I'
-									  ELSE 't.%1$I IS NOT DISTINCT FROM ($1::%2$s).%1$I' END,
-								 c, tbl), ' AND ')
-		INTO key_match
-		FROM unnest(keys) c JOIN pg_attribute a ON a.attrelid = tbl AND a.attname = c;
+		-- row value's type would be fixed in PL/pgSQL's plans at the first
+		-- table.  Keys compare with = where the column cannot be NULL and
+		-- has an equality (so that the key's index is used), else as text.
+		SELECT string_agg(format(CASE WHEN a.attnotnull AND eq.ok THEN 't.%1$I = ($1::%2$s).%1$I'
+									  WHEN eq.ok THEN 't.%1$I IS NOT DISTINCT FROM ($1::%2$s).%1$I'
+									  ELSE 't.%1$I::text IS NOT DISTINCT FROM ($1::%2$s).%1$I::text' END,
+								 c, tbl), ' AND '),
+			   bool_and(a.attnotnull AND eq.ok)
+		INTO key_match, keyed
+		FROM unnest(keys) c
+		JOIN pg_attribute a ON a.attrelid = tbl AND a.attname = c
+		CROSS JOIN LATERAL (SELECT EXISTS (
+			SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+			WHERE am.amname = 'btree' AND oc.opcdefault
+			  AND oc.opcintype = coalesce(nullif(
+					(SELECT t.typbasetype FROM pg_type t WHERE t.oid = a.atttypid), 0), a.atttypid))
+			OR (SELECT t.typcategory = 'A' FROM pg_type t WHERE t.oid = a.atttypid) AS ok) eq;
 		SELECT string_agg(format('%1$I = ($1::%2$s).%1$I', a.attname, tbl), ', ' ORDER BY a.attnum)
 				 FILTER (WHERE a.attname <> ALL (keys) AND a.attidentity <> 'a'),
 			   string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
@@ -430,7 +469,8 @@ BEGIN
 		-- Where the versions come from: all the transaction's (a scan of the
 		-- table for its rows), or, for an entry that inserted nothing, its
 		-- kept versions and the present rows with their keys (an index).
-		IF entry IS NOT NULL AND entry_inserted = 0 THEN
+		source := format('ttpdb.history(NULL::%s, $2)', tbl);
+		IF entry IS NOT NULL AND entry_inserted = 0 AND keyed THEN
 			source := format($s$(
 				SELECT h.valid_from, h.valid_to, h.created_xid, h.ended_xid,
 					   h.created_entry, h.ended_entry, h.version
@@ -443,8 +483,21 @@ BEGIN
 				tbl,
 				(SELECT string_agg(format('p.%I', c), ', ') FROM unnest(keys) c),
 				(SELECT string_agg(format('(k.version).%I', c), ', ') FROM unnest(keys) c));
-		ELSE
-			source := format('ttpdb.history(NULL::%s, $2)', tbl);
+			-- an UPDATE that changed a row's key made a version under a key
+			-- this source does not look for: read all of the transaction's then
+			EXECUTE format($c$
+				SELECT count(*) FROM (
+					SELECT bool_or(%3$s) AS b, bool_or(%2$s) AS a
+					FROM %6$s h,
+						LATERAL (SELECT jsonb_object_agg(c, to_jsonb(h.version) -> c) AS k
+								 FROM unnest($1::name[]) c) kk
+					GROUP BY kk.k) g
+				WHERE g.b AND NOT coalesce(g.a, false)$c$,
+				tbl, created_by, ended_by, created_by_xact, ended_by_xact, source)
+			INTO lone_befores USING keys, own_xact;
+			IF lone_befores > entry_deleted THEN
+				source := format('ttpdb.history(NULL::%s, $2)', tbl);
+			END IF;
 		END IF;
 		FOR v IN EXECUTE format($q$
 			SELECT kk.k AS row_key,
@@ -461,7 +514,10 @@ BEGIN
 						 FROM unnest($1::name[]) c) kk
 			WHERE (%2$s) OR (%3$s) OR (%4$s) OR (%5$s)
 			GROUP BY kk.k
-			ORDER BY kk.k::text$q$, tbl, created_by, ended_by, created_by_xact, ended_by_xact, source)
+			-- what frees a unique value first: deletes, then restores, then inserts
+			ORDER BY CASE WHEN NOT coalesce(bool_or(%3$s), false) THEN 0
+						  WHEN NOT coalesce(bool_or(%2$s), false) THEN 2 ELSE 1 END,
+					 kk.k::text$q$, tbl, created_by, ended_by, created_by_xact, ended_by_xact, source)
 		USING keys, own_xact
 		LOOP
 			IF entry IS NOT NULL AND coalesce(v.unattributed, false) THEN
@@ -511,9 +567,11 @@ BEGIN
 					USING v.before, own_entries, own_xact;
 				GET DIAGNOSTICS changed = ROW_COUNT;
 			ELSIF present_count = 0 THEN
-				EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)',
+				-- a row with the key may have been inserted meanwhile
+				EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s) ON CONFLICT DO NOTHING',
 							   tbl, ins_cols, ins_vals)
 					USING v.before;
+				GET DIAGNOSTICS changed = ROW_COUNT;
 			END IF;
 			IF changed = 0 THEN
 				IF on_conflict = 'skip' THEN
@@ -531,7 +589,10 @@ BEGIN
 	-- a row that looks inserted (deleted) by the entry but was not: its
 	-- version before (after) it was made (ended) by another statement of
 	-- the same transaction, and was never visible to anyone, so not kept
-	IF entry IS NOT NULL AND (inserts_found > entry_inserted OR deletes_found > entry_deleted) THEN
+	-- (an UPDATE that changed a row's key shows as one delete and one insert)
+	IF entry IS NOT NULL AND (inserts_found > entry_inserted OR deletes_found > entry_deleted)
+	   AND NOT (inserts_found - entry_inserted = deletes_found - entry_deleted
+				AND inserts_found - entry_inserted <= entry_updated) THEN
 		RAISE EXCEPTION 'cannot undo log entry %: other statements of its transaction changed the same rows', entry
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = 'What a row was between two statements of one transaction was never visible, and is not kept.',
@@ -571,6 +632,9 @@ BEGIN
 		RAISE EXCEPTION 'log entry % does not exist', undo.entry
 			USING ERRCODE = 'no_data_found';
 	END IF;
+	IF ttpdb.undoable_kind(k) AND ttpdb.entry_ran_ddl(undo.entry) THEN
+		k := k || ' running DDL';
+	END IF;
 	IF NOT ttpdb.undoable_kind(k) THEN
 		RAISE EXCEPTION 'cannot undo log entry % (%)', undo.entry, k
 			USING ERRCODE = 'feature_not_supported',
@@ -593,7 +657,8 @@ DECLARE
 	first_entry bigint;
 	ddl text;
 BEGIN
-	SELECT min(l.entry), min(l.kind) FILTER (WHERE NOT ttpdb.undoable_kind(l.kind))
+	SELECT min(l.entry), min(l.kind) FILTER (WHERE NOT ttpdb.undoable_kind(l.kind)
+											 OR ttpdb.entry_ran_ddl(l.entry))
 	INTO first_entry, ddl
 	FROM ttpdb.log l WHERE l.entry IN (SELECT ttpdb.transaction_entries(transaction));
 	IF first_entry IS NULL THEN

@@ -111,6 +111,35 @@ INSERT INTO nokey VALUES (2);
 SELECT * FROM ttpdb.undo(entry_at(0));
 SELECT * FROM nokey;
 
+-- An UPDATE that changed rows' keys; rows whose text form depends on
+-- settings; a DO block that also changed a definition; row-level security.
+CREATE TABLE rekey (id int PRIMARY KEY, code text UNIQUE, amount float8) USING ttpdb;
+INSERT INTO rekey VALUES (1, 'a', 0.1::float8 + 0.2::float8), (2, 'b', 1);
+SET extra_float_digits = -3;
+UPDATE rekey SET id = id + 10;
+SELECT * FROM ttpdb.undo(entry_at(0));
+RESET extra_float_digits;
+SELECT id, code, amount = 0.1::float8 + 0.2::float8 AS exact FROM rekey ORDER BY id;
+-- a whole transaction that changed a key and moved its unique value
+BEGIN;
+UPDATE rekey SET id = 5 WHERE id = 1;
+INSERT INTO rekey VALUES (6, 'f', 6);
+COMMIT;
+SELECT * FROM ttpdb.undo_transaction((SELECT xid FROM ttpdb.log ORDER BY entry DESC LIMIT 1));
+SELECT id, code FROM rekey ORDER BY id;
+DO $$ BEGIN UPDATE rekey SET amount = 0; ALTER TABLE rekey ADD COLUMN note text; END $$;
+SELECT undo_error(entry_at(0));
+ALTER TABLE rekey ENABLE ROW LEVEL SECURITY;
+UPDATE rekey SET amount = 5;
+SELECT undo_error(entry_at(0));
+CREATE TABLE doc (body json, tag text) USING ttpdb;
+ALTER TABLE doc REPLICA IDENTITY FULL;
+INSERT INTO doc VALUES ('{"a": 1}', 'x');
+UPDATE doc SET tag = 'y';
+SELECT * FROM ttpdb.undo(entry_at(0));
+SELECT * FROM doc;
+DROP TABLE rekey, doc;
+
 -- Undoing writes the tables: it needs the privileges to.
 CREATE ROLE ttpdb_undo_user;
 GRANT USAGE ON SCHEMA ttpdb TO ttpdb_undo_user;

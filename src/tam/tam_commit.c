@@ -751,6 +751,12 @@ ttpdb_preload_commit_times(int64 era)
 	if (preloaded && preloaded_era == era)
 		return;
 	prepare_commit_cache();
+	if (dense_stamps != NULL)
+	{
+		pfree(dense_stamps);
+		dense_stamps = NULL;
+		dense_count = 0;
+	}
 	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
 	if (rel->rd_rel->reltuples > COMMIT_CACHE_MAX / 2)
 	{
@@ -758,14 +764,12 @@ ttpdb_preload_commit_times(int64 era)
 		return;					/* too many to keep: probe as needed */
 	}
 
-	/* the era's xids, from its first to its last: dense enough for an array? */
-	dense = era_xid_range(rel, era, &lo, &hi) && hi - lo + 1 <= DENSE_STAMPS_MAX;
-	if (dense_stamps != NULL)
-	{
-		pfree(dense_stamps);
-		dense_stamps = NULL;
-		dense_count = 0;
-	}
+	/*
+	 * The era's xids, from its first to its last: dense enough for an array?
+	 * Not when most of the range would be empty (other transactions' xids).
+	 */
+	dense = era_xid_range(rel, era, &lo, &hi) && hi - lo + 1 <= DENSE_STAMPS_MAX &&
+		hi - lo + 1 <= 8 * (uint64) Max(rel->rd_rel->reltuples, 0) + 65536;
 	if (dense)
 	{
 		dense_stamps = MemoryContextAllocZero(TopMemoryContext,
