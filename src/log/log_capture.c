@@ -18,8 +18,11 @@
  * table are listed in its "nested" detail.
  *
  * The bookkeeping is lazy: most statements touch no ttpdb table, and for
- * them nothing is allocated.  A statement that spans transactions (CALL of
- * a procedure that commits) gives one entry per transaction.
+ * them nothing is recorded but a small frame in the query's own memory (and
+ * in a database without the extension, nothing at all).  A statement that
+ * spans transactions (CALL of a procedure that commits) gives one entry per
+ * transaction.  What deferred triggers do at COMMIT is an entry of kind
+ * COMMIT.
  *
  * IDENTIFICATION
  *	  src/log/log_capture.c
