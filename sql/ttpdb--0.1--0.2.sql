@@ -425,7 +425,11 @@ BEGIN
 	END IF;
 
 	FOREACH tbl IN ARRAY coalesce(tbls, '{}') LOOP
-		CONTINUE WHEN tbl IS NULL OR to_regclass(tbl::text) IS NULL;
+		IF tbl IS NULL OR to_regclass(tbl::text) IS NULL THEN
+			RAISE WARNING 'a table the changes were made to no longer exists: its changes are not undone'
+				USING DETAIL = format('Table OID %s.', tbl::oid);
+			CONTINUE;
+		END IF;
 		keys := ttpdb.row_identity(tbl);
 		IF keys IS NULL THEN
 			RAISE EXCEPTION 'cannot undo: table % has no replica identity', tbl
