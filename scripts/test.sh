@@ -52,7 +52,17 @@ else
 fi
 make -s -C "$here/test/fuzz" clean >/dev/null 2>&1
 
-# 3. The tests write their results next to the test files, and run as
+# 3. The tutorial's SQL blocks are the ones the "tutorial" regress test runs.
+if bash "$here/test/tutorial_sync.sh" "$here" >"$scratch/tutorial_sync.log" 2>&1; then
+	echo "tutorial in sync with its test ... ok"
+	passed=$((passed + 1))
+else
+	cat "$scratch/tutorial_sync.log"
+	echo "tutorial in sync with its test ... FAILED"
+	failed=$((failed + 1))
+fi
+
+# 4. The tests write their results next to the test files, and run as
 # postgres: give them a copy of the tree that postgres owns.
 tree="$scratch/tree"
 mkdir -p "$tree"
