@@ -1,0 +1,856 @@
+-- ttpdb 0.2 -> 0.3: branches, PUBLISH, and the name and version histories
+-- they give meaning to.
+--
+-- A branch is a schema.  For each table it holds, a view of the same name
+-- shows the branch's rows: those of the table it was branched from, as of
+-- the time it was branched, overlaid with the branch's own changes, which a
+-- ttpdb table in a companion schema (ttpdb_branch_<name>) keeps, one row
+-- per key the branch wrote.  Creating a branch copies no rows; publishing
+-- it costs what it changed.
+
+\echo Use "CREATE EXTENSION ttpdb" or "ALTER EXTENSION ttpdb UPDATE TO '0.3'" to load this file. \quit
+
+--------------------------------------------------------------------------
+-- The branches and their tables
+--------------------------------------------------------------------------
+
+-- ttpdb tables: what the branches were at any time is kept, and the entry
+-- that created or ended each row is CAUSED_BY's answer.
+CREATE TABLE ttpdb.branches (
+	name text PRIMARY KEY,
+	parent text NOT NULL,
+	forked_at timestamptz NOT NULL,
+	created_at timestamptz NOT NULL,
+	schema_name name NOT NULL,
+	changes_schema name NOT NULL,
+	owner regrole NOT NULL
+) USING ttpdb;
+COMMENT ON TABLE ttpdb.branches IS
+	'The branches: each one''s parent, the time it was branched from it, and its schemas';
+GRANT SELECT ON ttpdb.branches TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.branches', '');
+
+CREATE TABLE ttpdb.branch_tables (
+	branch text NOT NULL,
+	source_table regclass NOT NULL,
+	branch_view regclass NOT NULL,
+	changes_table regclass NOT NULL,
+	key_columns name[] NOT NULL,
+	PRIMARY KEY (branch, source_table)
+) USING ttpdb;
+COMMENT ON TABLE ttpdb.branch_tables IS
+	'The tables of each branch: the table it shows, the view that shows it, and the table of its changes';
+GRANT SELECT ON ttpdb.branch_tables TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.branch_tables', '');
+
+-- What moved a branch name: its creation, a publish into or from it, its
+-- drop.  The entry of each is the CAUSED_BY of its row.
+-- A heap table: an UNDO of a publish puts rows back, but the publish
+-- still happened.  (CAUSED_BY reads any table's xmin and cmin.)
+CREATE TABLE ttpdb.branch_events (
+	event text NOT NULL CHECK (event IN ('branch', 'publish', 'drop')),
+	branch text NOT NULL,
+	other_branch text,
+	at timestamptz
+) USING heap;
+COMMENT ON TABLE ttpdb.branch_events IS
+	'Branch creations, publishes and drops, for the name history';
+GRANT SELECT ON ttpdb.branch_events TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.branch_events', '');
+
+-- The bookkeeping is written by these, which check that the caller owns
+-- what it records; nobody writes the tables directly.
+CREATE FUNCTION ttpdb.branch_record(op text, branch_name text, other text, at timestamptz,
+									tables jsonb DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	b ttpdb.branches;
+	t jsonb;
+BEGIN
+	IF op = 'branch' THEN
+		-- the schemas exist and belong to the caller
+		IF NOT EXISTS (SELECT 1 FROM pg_namespace n
+					   WHERE n.nspname = branch_name AND pg_has_role(session_user, n.nspowner, 'USAGE')
+						 AND pg_has_role(current_user, n.nspowner, 'USAGE'))
+		   OR NOT EXISTS (SELECT 1 FROM pg_namespace n
+						  WHERE n.nspname = 'ttpdb_branch_' || branch_name
+							AND pg_has_role(current_user, n.nspowner, 'USAGE')) THEN
+			RAISE EXCEPTION 'branch % has no schemas owned by the current role', branch_name
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		INSERT INTO ttpdb.branches VALUES (branch_name, other, at, now(), branch_name,
+										   'ttpdb_branch_' || branch_name, current_user::regrole);
+		FOR t IN SELECT * FROM jsonb_array_elements(tables) LOOP
+			IF (SELECT c.relnamespace::regnamespace::name FROM pg_class c
+				WHERE c.oid = (t->>'changes_table')::regclass) <> 'ttpdb_branch_' || branch_name
+			   OR (SELECT c.relnamespace::regnamespace::name FROM pg_class c
+				   WHERE c.oid = (t->>'branch_view')::regclass) <> branch_name THEN
+				RAISE EXCEPTION 'the tables of branch % must be in its schemas', branch_name
+					USING ERRCODE = 'insufficient_privilege';
+			END IF;
+			INSERT INTO ttpdb.branch_tables
+			VALUES (branch_name, (t->>'source_table')::regclass, (t->>'branch_view')::regclass,
+					(t->>'changes_table')::regclass,
+					ARRAY(SELECT jsonb_array_elements_text(t->'key_columns'))::name[]);
+		END LOOP;
+	ELSE
+		SELECT * INTO b FROM ttpdb.branches WHERE name = branch_name;
+		IF NOT FOUND OR NOT pg_has_role(current_user, b.owner, 'USAGE') THEN
+			RAISE EXCEPTION 'must be the owner of branch %', branch_name
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		IF op = 'drop' THEN
+			DELETE FROM ttpdb.branch_tables WHERE branch = branch_name;
+			DELETE FROM ttpdb.branches WHERE name = branch_name;
+		ELSIF op <> 'publish' THEN
+			RAISE EXCEPTION 'unknown branch operation %', op USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END IF;
+	INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at);
+END
+$$;
+REVOKE ALL ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) TO PUBLIC;
+COMMENT ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) IS
+	'Used by ttpdb.branch(), ttpdb.publish() and ttpdb.drop_branch() to record what they did';
+
+-- A branch by name, with a clear error if there is none.
+CREATE FUNCTION ttpdb.branch_get(branch_name text) RETURNS ttpdb.branches
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	b ttpdb.branches;
+BEGIN
+	IF branch_name IS NULL THEN
+		RAISE EXCEPTION 'branch name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO b FROM ttpdb.branches WHERE name = branch_name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'branch "%" does not exist', branch_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'ttpdb.branches lists the branches; "main" is the tables themselves.';
+	END IF;
+	RETURN b;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.branch_get(text) IS
+	'The ttpdb.branches row of a branch; an error if it does not exist';
+
+-- The SQL of a relation giving a table's rows in a branch: as of a time
+-- (an SQL expression) or, if it is NULL, now.  For main, the table itself;
+-- for a branch, its parent's rows as of its fork time overlaid with its
+-- changes, recursively.
+CREATE FUNCTION ttpdb.branch_rows_sql(branch_name text, source regclass, at text)
+	RETURNS text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	b ttpdb.branches;
+	bt ttpdb.branch_tables;
+	cols text;
+	key_match text;
+	changes text;
+BEGIN
+	IF branch_name = 'main' THEN
+		IF at IS NULL THEN
+			RETURN source::text;
+		END IF;
+		RETURN format('ttpdb.as_of(NULL::%s, %s)', source, at);
+	END IF;
+	b := ttpdb.branch_get(branch_name);
+	SELECT * INTO bt FROM ttpdb.branch_tables t WHERE t.branch = branch_name AND t.source_table = source;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'branch "%" has no table %', branch_name, source
+			USING ERRCODE = 'undefined_table';
+	END IF;
+	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute a
+	WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped;
+	SELECT string_agg(format('c.%1$I = p.%1$I', k), ' AND ') INTO key_match
+	FROM unnest(bt.key_columns) k;
+	changes := CASE WHEN at IS NULL THEN bt.changes_table::text
+					ELSE format('ttpdb.as_of(NULL::%s, %s)', bt.changes_table, at) END;
+	RETURN format('(SELECT %1$s FROM %2$s p WHERE NOT EXISTS (SELECT 1 FROM %3$s c WHERE %4$s) '
+				  'UNION ALL SELECT %1$s FROM %3$s c WHERE NOT c.ttpdb_deleted)',
+				  cols,
+				  ttpdb.branch_rows_sql(b.parent, source, quote_literal(b.forked_at) || '::timestamptz'),
+				  changes, key_match);
+END
+$$;
+COMMENT ON FUNCTION ttpdb.branch_rows_sql(text, regclass, text) IS
+	'The SQL of the rows of a table in a branch, now or as of a time';
+
+--------------------------------------------------------------------------
+-- BRANCH
+--------------------------------------------------------------------------
+
+CREATE FUNCTION ttpdb.branch(name text, from_branch text DEFAULT 'main',
+							 at timestamptz DEFAULT NULL, tables regclass[] DEFAULT NULL)
+	RETURNS TABLE (source_table regclass, branch_view regclass)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $fn$
+DECLARE
+	parent ttpdb.branches;
+	fork_time timestamptz := coalesce(at, now());
+	src regclass;
+	keys name[];
+	cols text;
+	view_sql text;
+	chs text := 'ttpdb_branch_' || name;
+	rel text;
+	recorded jsonb := '[]';
+	key_list text;
+	key_new text;
+	key_old text;
+	col_list text;
+	new_vals text;
+	old_vals text;
+	set_new text;
+BEGIN
+	IF name IS NULL OR name !~ '^[a-z_][a-z0-9_]*$' OR length(name) > 49 THEN
+		RAISE EXCEPTION 'invalid branch name "%"', name
+			USING ERRCODE = 'invalid_name',
+				  HINT = 'A branch name is a lower-case identifier of at most 49 characters: it names the branch''s schema.';
+	END IF;
+	IF name = 'main' OR EXISTS (SELECT 1 FROM ttpdb.branches b WHERE b.name = branch.name) THEN
+		RAISE EXCEPTION 'branch "%" already exists', name
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF fork_time > now() THEN
+		RAISE EXCEPTION 'cannot branch from the future'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The time asked for is %s; it is now %s.', fork_time, now());
+	END IF;
+	IF from_branch IS DISTINCT FROM 'main' THEN
+		parent := ttpdb.branch_get(from_branch);
+		IF fork_time < parent.created_at THEN
+			RAISE EXCEPTION 'branch "%" did not exist at %', from_branch, fork_time
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('It was created at %s.', parent.created_at);
+		END IF;
+		IF tables IS NULL THEN
+			SELECT array_agg(t.source_table ORDER BY t.source_table::text) INTO tables
+			FROM ttpdb.branch_tables t WHERE t.branch = from_branch;
+		ELSIF EXISTS (SELECT 1 FROM unnest(tables) u
+					  WHERE u NOT IN (SELECT t.source_table FROM ttpdb.branch_tables t
+									  WHERE t.branch = from_branch)) THEN
+			RAISE EXCEPTION 'branch "%" does not hold all of the tables asked for', from_branch
+				USING ERRCODE = 'undefined_table';
+		END IF;
+	ELSIF tables IS NULL THEN
+		-- every ttpdb table of the database but ttpdb's own and the branches'
+		SELECT array_agg(c.oid::regclass ORDER BY c.oid::regclass::text) INTO tables
+		FROM pg_class c
+		JOIN pg_am am ON am.oid = c.relam
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE am.amname = 'ttpdb' AND c.relkind = 'r' AND c.relpersistence = 'p'
+		  AND n.nspname NOT IN ('ttpdb', 'pg_catalog', 'information_schema')
+		  AND n.nspname NOT LIKE 'ttpdb\_branch\_%';
+	END IF;
+	IF tables IS NULL OR cardinality(tables) = 0 THEN
+		RAISE EXCEPTION 'there is no ttpdb table to branch'
+			USING ERRCODE = 'undefined_table',
+				  HINT = 'Create tables with USING ttpdb first.';
+	END IF;
+	IF (SELECT count(DISTINCT c.relname) <> count(*) FROM pg_class c WHERE c.oid = ANY (tables)) THEN
+		RAISE EXCEPTION 'a branch cannot hold two tables of the same name'
+			USING ERRCODE = 'duplicate_table',
+				  HINT = 'Branch the tables of different schemas separately, with the tables argument.';
+	END IF;
+
+	FOREACH src IN ARRAY tables LOOP
+		IF (SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.oid = src)
+		   IS DISTINCT FROM 'ttpdb' THEN
+			RAISE EXCEPTION '"%" is not a ttpdb table', src
+				USING ERRCODE = 'wrong_object_type',
+					  HINT = 'Only tables USING ttpdb have the history a branch reads.';
+		END IF;
+		IF NOT has_table_privilege(src, 'SELECT') THEN
+			RAISE EXCEPTION 'permission denied for table %', src
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = 'Branching a table reads it.';
+		END IF;
+		keys := ttpdb.row_identity(src);
+		IF keys IS NULL OR (SELECT c.relreplident = 'f' FROM pg_class c WHERE c.oid = src) THEN
+			RAISE EXCEPTION 'cannot branch table %: it has no key', src
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Give the table a primary key: a branch records its changes by key.';
+		END IF;
+		IF EXISTS (SELECT 1 FROM pg_attribute a
+				   WHERE a.attrelid = src AND a.attname IN ('ttpdb_deleted', 'ttpdb_base')
+					 AND NOT a.attisdropped) THEN
+			RAISE EXCEPTION 'cannot branch table %: its column names clash with the branch''s', src
+				USING ERRCODE = 'duplicate_column',
+					  DETAIL = 'A branch''s changes table adds the columns ttpdb_deleted and ttpdb_base.';
+		END IF;
+	END LOOP;
+
+	EXECUTE format('CREATE SCHEMA %I', name);
+	EXECUTE format('CREATE SCHEMA %I', chs);
+	EXECUTE format('COMMENT ON SCHEMA %I IS %L', name,
+				   format('ttpdb branch %s, from %s as of %s', name, coalesce(from_branch, 'main'), fork_time));
+	EXECUTE format('COMMENT ON SCHEMA %I IS %L', chs,
+				   format('The changes made in ttpdb branch %s (maintained by ttpdb)', name));
+	-- branch_rows_sql reads the branch's row in ttpdb.branches: record it
+	-- first, with its tables
+	FOREACH src IN ARRAY tables LOOP
+		keys := ttpdb.row_identity(src);
+		rel := (SELECT c.relname FROM pg_class c WHERE c.oid = src);
+		-- the changes: the table's columns (values, no defaults, no
+		-- generation), whether the row is deleted, and what it was when the
+		-- branch last agreed with the table (JSON null: absent)
+		EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING CONSTRAINTS, '
+					   'ttpdb_deleted boolean NOT NULL DEFAULT false, ttpdb_base jsonb, '
+					   'PRIMARY KEY (%s)) USING ttpdb',
+					   chs, rel, src, (SELECT string_agg(format('%I', k), ', ') FROM unnest(keys) k));
+		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', chs, rel,
+					   format('Rows of %s changed in ttpdb branch %s', src, name));
+		recorded := recorded || jsonb_build_object(
+			'source_table', src::oid::regclass::text,
+			'branch_view', format('%I.%I', name, rel),
+			'changes_table', format('%I.%I', chs, rel),
+			'key_columns', to_jsonb(keys));
+	END LOOP;
+	-- views do not exist yet: record them once made
+	FOREACH src IN ARRAY tables LOOP
+		rel := (SELECT c.relname FROM pg_class c WHERE c.oid = src);
+		EXECUTE format('CREATE VIEW %I.%I AS SELECT * FROM %s LIMIT 0', name, rel, src);
+	END LOOP;
+	PERFORM ttpdb.branch_record('branch', name, coalesce(from_branch, 'main'), fork_time, recorded);
+
+	FOREACH src IN ARRAY tables LOOP
+		keys := ttpdb.row_identity(src);
+		rel := (SELECT c.relname FROM pg_class c WHERE c.oid = src);
+		EXECUTE format('CREATE OR REPLACE VIEW %I.%I AS SELECT * FROM %s r',
+					   name, rel, ttpdb.branch_rows_sql(name, src, NULL));
+		EXECUTE format('COMMENT ON VIEW %I.%I IS %L', name, rel,
+					   format('%s in ttpdb branch %s', src, name));
+		-- the defaults of the table, identities drawing from its sequence
+		FOR cols IN
+			SELECT format('ALTER VIEW %I.%I ALTER COLUMN %I SET DEFAULT %s', name, rel, a.attname,
+						  CASE WHEN a.attidentity <> ''
+							   THEN format('nextval(%L::regclass)', pg_get_serial_sequence(src::text, a.attname))
+							   ELSE pg_get_expr(d.adbin, d.adrelid) END)
+			FROM pg_attribute a
+			LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+			WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+			  AND a.attgenerated = '' AND (d.adbin IS NOT NULL OR a.attidentity <> '')
+		LOOP
+			EXECUTE cols;
+		END LOOP;
+
+		-- writes through the view go to the changes table
+		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+			   string_agg(format('NEW.%I', a.attname), ', ' ORDER BY a.attnum),
+			   string_agg(format('OLD.%I', a.attname), ', ' ORDER BY a.attnum),
+			   string_agg(format('%1$I = EXCLUDED.%1$I', a.attname), ', ' ORDER BY a.attnum)
+		INTO col_list, new_vals, old_vals, set_new
+		FROM pg_attribute a
+		WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped;
+		SELECT string_agg(format('%I', k), ', '),
+			   string_agg(format('NEW.%I', k), ', '),
+			   string_agg(format('OLD.%I', k), ', ')
+		INTO key_list, key_new, key_old
+		FROM unnest(keys) k;
+		EXECUTE format($f$
+CREATE FUNCTION %1$I.%2$I() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET extra_float_digits = 1
+	SET IntervalStyle = postgres
+	AS $body$
+BEGIN
+	IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (%6$s) IS DISTINCT FROM (%7$s)) THEN
+		INSERT INTO %1$I.%3$I AS c (%4$s, ttpdb_deleted, ttpdb_base)
+		VALUES (%9$s, true, to_jsonb(OLD))
+		ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = true;
+		IF TG_OP = 'DELETE' THEN
+			RETURN OLD;
+		END IF;
+	ELSIF TG_OP = 'UPDATE' THEN
+		INSERT INTO %1$I.%3$I AS c (%4$s, ttpdb_deleted, ttpdb_base)
+		VALUES (%8$s, false, to_jsonb(OLD))
+		ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = false;
+		RETURN NEW;
+	END IF;
+	-- a new key (the statement then checks it was not in the branch
+	-- already), or one the branch deleted
+	INSERT INTO %1$I.%3$I AS c (%4$s, ttpdb_deleted, ttpdb_base)
+	VALUES (%8$s, false, NULL)
+	ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = false
+		WHERE c.ttpdb_deleted;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'duplicate key value in branch %%', %12$L
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = format('Key (%%s)=(%%s) already exists in %%s.', %11$L,
+								  concat_ws(', ', %6$s), %13$L);
+	END IF;
+	RETURN NEW;
+END
+$body$$f$,
+			chs, rel || '_write', rel, col_list, key_list, key_new, key_old, new_vals, old_vals,
+			(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', a.attname), ', ' ORDER BY a.attnum)
+			 FROM pg_attribute a
+			 WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped),
+			key_list, name, format('%I.%I', name, rel));
+		EXECUTE format('CREATE TRIGGER ttpdb_branch_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %I.%I '
+					   'FOR EACH ROW EXECUTE FUNCTION %I.%I()', name, rel, chs, rel || '_write');
+		-- keys inserted new must not be in the rows the branch started from
+		EXECUTE format($f$
+CREATE FUNCTION %1$I.%2$I() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $body$
+DECLARE
+	dup text;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM %1$I.%3$I c WHERE c.ttpdb_base IS NULL) THEN
+		RETURN NULL;
+	END IF;
+	SELECT concat_ws(', ', %5$s) INTO dup
+	FROM %1$I.%3$I c, %4$s p
+	WHERE c.ttpdb_base IS NULL AND NOT c.ttpdb_deleted AND %6$s
+	LIMIT 1;
+	IF dup IS NOT NULL THEN
+		RAISE EXCEPTION 'duplicate key value in branch %%', %7$L
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = format('Key (%%s)=(%%s) already exists in %%s.', %8$L, dup, %9$L);
+	END IF;
+	UPDATE %1$I.%3$I SET ttpdb_base = 'null' WHERE ttpdb_base IS NULL;
+	RETURN NULL;
+END
+$body$$f$,
+			chs, rel || '_check', rel,
+			ttpdb.branch_rows_sql(coalesce(from_branch, 'main'), src,
+								  quote_literal(fork_time) || '::timestamptz'),
+			(SELECT string_agg(format('c.%I', k), ', ') FROM unnest(keys) k),
+			(SELECT string_agg(format('c.%1$I = p.%1$I', k), ' AND ') FROM unnest(keys) k),
+			name, key_list, format('%I.%I', name, rel));
+		EXECUTE format('CREATE TRIGGER ttpdb_branch_check AFTER INSERT OR UPDATE ON %I.%I '
+					   'FOR EACH STATEMENT EXECUTE FUNCTION %I.%I()', name, rel, chs, rel || '_check');
+		source_table := src;
+		branch_view := format('%I.%I', name, rel)::regclass;
+		RETURN NEXT;
+	END LOOP;
+END
+$fn$;
+
+COMMENT ON FUNCTION ttpdb.branch(text, text, timestamptz, regclass[]) IS
+	'Create a branch (a schema of views) of the ttpdb tables of a branch as of a time; copies no rows';
+
+--------------------------------------------------------------------------
+-- PUBLISH, compare, drop
+--------------------------------------------------------------------------
+
+-- Publish a branch's changes into another branch (its parent by default),
+-- row by row with a three-way check: a row the target changed since the
+-- branch last agreed with it (its fork, or its last publish), to a value
+-- other than the branch's, is a conflict.
+CREATE FUNCTION ttpdb.publish(from_branch text, into_branch text DEFAULT NULL,
+							  on_conflict text DEFAULT 'error')
+	RETURNS TABLE (table_name regclass, row_key jsonb, action text, outcome text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	-- JSON forms of values compare as the branch's triggers made them
+	SET extra_float_digits = 1
+	SET IntervalStyle = postgres
+	AS $$
+DECLARE
+	src_b ttpdb.branches;
+	into_name text;
+	bt ttpdb.branch_tables;
+	target text;
+	target_changes regclass;
+	into_main boolean;
+	v record;
+	conflicts text[] := '{}';
+	dels jsonb;
+	upds jsonb;
+	inss jsonb;
+	agreed jsonb;
+	key_cols text;
+	key_match text;
+	set_cols text;
+	ins_cols text;
+	n bigint;
+BEGIN
+	IF on_conflict IS NULL OR on_conflict NOT IN ('error', 'skip', 'overwrite') THEN
+		RAISE EXCEPTION 'invalid on_conflict value: %', on_conflict
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use ''error'' (the default), ''skip'' or ''overwrite''.';
+	END IF;
+	IF from_branch = 'main' THEN
+		RAISE EXCEPTION 'cannot publish main'
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Publish a branch into main; to bring main''s changes into a branch, branch again.';
+	END IF;
+	src_b := ttpdb.branch_get(from_branch);
+	into_name := coalesce(into_branch, src_b.parent);
+	IF into_name = from_branch THEN
+		RAISE EXCEPTION 'cannot publish branch "%" into itself', from_branch
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	into_main := into_name = 'main';
+	IF NOT into_main THEN
+		PERFORM ttpdb.branch_get(into_name);
+	END IF;
+
+	-- nobody writes to the branch or to the target until this commits;
+	-- readers go on reading either what was or what is published
+	FOR bt IN SELECT * FROM ttpdb.branch_tables t WHERE t.branch = from_branch
+			  ORDER BY t.source_table::text LOOP
+		EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', bt.changes_table);
+		IF into_main THEN
+			EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', bt.source_table);
+		ELSE
+			SELECT t.changes_table INTO target_changes FROM ttpdb.branch_tables t
+			WHERE t.branch = into_name AND t.source_table = bt.source_table;
+			IF NOT FOUND THEN
+				RAISE EXCEPTION 'branch "%" has no table %', into_name, bt.source_table
+					USING ERRCODE = 'undefined_table';
+			END IF;
+			EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', target_changes);
+		END IF;
+	END LOOP;
+
+	FOR bt IN SELECT * FROM ttpdb.branch_tables t WHERE t.branch = from_branch
+			  ORDER BY t.source_table::text LOOP
+		IF into_main THEN
+			target := bt.source_table::text;
+		ELSE
+			SELECT t.branch_view::text INTO target FROM ttpdb.branch_tables t
+			WHERE t.branch = into_name AND t.source_table = bt.source_table;
+		END IF;
+		SELECT string_agg(format('%I', k), ', '),
+			   string_agg(format('t.%1$I = d.%1$I', k), ' AND ')
+		INTO key_cols, key_match
+		FROM unnest(bt.key_columns) k;
+		-- what is written: the table's columns, less what it computes itself
+		SELECT string_agg(format('%1$I = d.%1$I', a.attname), ', ' ORDER BY a.attnum)
+				 FILTER (WHERE a.attname <> ALL (bt.key_columns)
+						 AND (NOT into_main OR (a.attidentity <> 'a' AND a.attgenerated = ''))),
+			   string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum)
+				 FILTER (WHERE NOT into_main OR a.attgenerated = '')
+		INTO set_cols, ins_cols
+		FROM pg_attribute a
+		WHERE a.attrelid = bt.source_table AND a.attnum > 0 AND NOT a.attisdropped;
+
+		dels := '[]'; upds := '[]'; inss := '[]'; agreed := '[]';
+		FOR v IN EXECUTE format($q$
+			SELECT (SELECT jsonb_object_agg(k, to_jsonb(c) -> k) FROM unnest($1::name[]) k) AS row_key,
+				   nullif(c.ttpdb_base, 'null') AS base,
+				   CASE WHEN c.ttpdb_deleted THEN NULL
+						ELSE to_jsonb(c) - 'ttpdb_deleted' - 'ttpdb_base' END AS ours,
+				   t.j AS theirs
+			FROM %1$s c
+			LEFT JOIN (SELECT to_jsonb(x) AS j, %2$s FROM %3$s x) t ON %4$s
+			-- what frees a unique value first: deletes, then updates, then inserts
+			ORDER BY CASE WHEN c.ttpdb_deleted THEN 0 WHEN t.j IS NULL THEN 2 ELSE 1 END, 1$q$,
+			bt.changes_table, (SELECT string_agg(format('x.%I', k), ', ') FROM unnest(bt.key_columns) k),
+			target, replace(key_match, 'd.', 'c.'))
+		USING bt.key_columns
+		LOOP
+			IF v.ours IS NOT DISTINCT FROM v.theirs THEN
+				-- the target already has it: agreed from now on
+				agreed := agreed || jsonb_build_object('key', v.row_key, 'value', coalesce(v.ours, 'null'));
+				CONTINUE;
+			END IF;
+			-- the branch put the row back as it was: nothing to publish
+			CONTINUE WHEN v.ours IS NOT DISTINCT FROM v.base;
+			table_name := bt.source_table;
+			row_key := v.row_key;
+			action := CASE WHEN v.ours IS NULL THEN 'delete'
+						   WHEN v.theirs IS NULL THEN 'insert' ELSE 'update' END;
+			IF v.theirs IS DISTINCT FROM v.base THEN
+				IF on_conflict = 'error' THEN
+					conflicts := conflicts || format('%s %s', bt.source_table, v.row_key);
+					CONTINUE;
+				ELSIF on_conflict = 'skip' THEN
+					outcome := 'conflict: skipped';
+					RETURN NEXT;
+					CONTINUE;
+				END IF;
+				outcome := 'conflict: overwritten';
+			ELSE
+				outcome := 'done';
+			END IF;
+			IF action = 'delete' THEN
+				dels := dels || v.row_key;
+			ELSIF action = 'insert' THEN
+				inss := inss || v.ours;
+			ELSE
+				upds := upds || v.ours;
+			END IF;
+			agreed := agreed || jsonb_build_object('key', v.row_key, 'value', coalesce(v.ours, 'null'));
+			RETURN NEXT;
+		END LOOP;
+		CONTINUE WHEN cardinality(conflicts) > 0;
+
+		EXECUTE format('DELETE FROM %1$s t USING jsonb_populate_recordset(NULL::%2$s, $1) d WHERE %3$s',
+					   target, bt.source_table, key_match) USING dels;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n <> jsonb_array_length(dels) THEN
+			RAISE EXCEPTION 'publish found % changed meanwhile', target USING ERRCODE = 'serialization_failure';
+		END IF;
+		IF set_cols IS NOT NULL THEN
+			EXECUTE format('UPDATE %1$s t SET %4$s FROM jsonb_populate_recordset(NULL::%2$s, $1) d WHERE %3$s',
+						   target, bt.source_table, key_match, set_cols) USING upds;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n <> jsonb_array_length(upds) THEN
+				RAISE EXCEPTION 'publish found % changed meanwhile', target USING ERRCODE = 'serialization_failure';
+			END IF;
+		END IF;
+		EXECUTE format('INSERT INTO %1$s (%3$s) %4$s SELECT %3$s FROM jsonb_populate_recordset(NULL::%2$s, $1)',
+					   target, bt.source_table, ins_cols,
+					   CASE WHEN into_main THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END) USING inss;
+		-- the branch now agrees with the target on the rows published
+		EXECUTE format($u$
+			UPDATE %1$s c SET ttpdb_base = a.value -> 'value'
+			FROM jsonb_array_elements($1) a,
+				LATERAL jsonb_populate_record(NULL::%2$s, a.value -> 'key') d
+			WHERE %3$s AND c.ttpdb_base IS DISTINCT FROM a.value -> 'value'$u$,
+			bt.changes_table, bt.source_table, replace(key_match, 't.', 'c.'))
+		USING agreed;
+	END LOOP;
+
+	IF cardinality(conflicts) > 0 THEN
+		RAISE EXCEPTION 'cannot publish branch "%" into "%": % rows were changed in both',
+			from_branch, into_name, cardinality(conflicts)
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = 'Changed in both: ' || array_to_string(conflicts[1:10], '; ')
+						   || CASE WHEN cardinality(conflicts) > 10 THEN '; ...' ELSE '' END,
+				  HINT = 'on_conflict => ''skip'' keeps the target''s rows and publishes the others; on_conflict => ''overwrite'' publishes the branch''s rows over them.';
+	END IF;
+	PERFORM ttpdb.branch_record('publish', from_branch, into_name, NULL);
+END
+$$;
+COMMENT ON FUNCTION ttpdb.publish(text, text, text) IS
+	'Publish a branch''s changes into another branch (its parent by default) atomically, with a three-way conflict check; on_conflict: error (default), skip or overwrite';
+
+-- The rows that differ between two branches, table by table.
+CREATE FUNCTION ttpdb.compare(branch_a text, branch_b text)
+	RETURNS TABLE (table_name regclass, row_key jsonb, difference text, a jsonb, b jsonb)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET extra_float_digits = 1
+	SET IntervalStyle = postgres
+	AS $$
+DECLARE
+	src regclass;
+	keys name[];
+	key_cols text;
+BEGIN
+	IF branch_a IS NULL OR branch_b IS NULL THEN
+		RAISE EXCEPTION 'branch name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF branch_a <> 'main' THEN
+		PERFORM ttpdb.branch_get(branch_a);
+	END IF;
+	IF branch_b <> 'main' THEN
+		PERFORM ttpdb.branch_get(branch_b);
+	END IF;
+	FOR src, keys IN
+		-- the tables both hold (main holds them all)
+		SELECT t.source_table, t.key_columns FROM ttpdb.branch_tables t
+		WHERE t.branch = CASE WHEN branch_a = 'main' THEN branch_b ELSE branch_a END
+		  AND (branch_a = 'main' OR branch_b = 'main'
+			   OR EXISTS (SELECT 1 FROM ttpdb.branch_tables u
+						  WHERE u.branch = branch_b AND u.source_table = t.source_table))
+		ORDER BY t.source_table::text
+	LOOP
+		SELECT string_agg(format('%I', k), ', ') INTO key_cols FROM unnest(keys) k;
+		RETURN QUERY EXECUTE format($q$
+			SELECT %1$L::regclass,
+				   (SELECT jsonb_object_agg(k, coalesce(a.j, b.j) -> k) FROM unnest($1::name[]) k),
+				   CASE WHEN b.j IS NULL THEN 'only in ' || $2
+						WHEN a.j IS NULL THEN 'only in ' || $3 ELSE 'differs' END,
+				   a.j, b.j
+			FROM (SELECT to_jsonb(x) AS j, %2$s FROM %3$s x) a
+			FULL JOIN (SELECT to_jsonb(y) AS j, %2$s FROM %4$s y) b USING (%2$s)
+			WHERE a.j IS DISTINCT FROM b.j
+			ORDER BY 2$q$,
+			src, key_cols, ttpdb.branch_rows_sql(branch_a, src, NULL), ttpdb.branch_rows_sql(branch_b, src, NULL))
+		USING keys, branch_a, branch_b;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.compare(text, text) IS
+	'The rows that differ between two branches (main is the tables themselves), with both versions';
+
+CREATE FUNCTION ttpdb.drop_branch(name text) RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	b ttpdb.branches;
+	children text;
+BEGIN
+	b := ttpdb.branch_get(name);
+	SELECT string_agg(c.name, ', ' ORDER BY c.name) INTO children
+	FROM ttpdb.branches c WHERE c.parent = drop_branch.name;
+	IF children IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot drop branch "%": other branches were branched from it', name
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  DETAIL = format('Branched from it: %s.', children),
+				  HINT = 'Drop those branches first.';
+	END IF;
+	PERFORM ttpdb.branch_record('drop', name, NULL, NULL);
+	EXECUTE format('DROP SCHEMA %I CASCADE', b.schema_name);
+	EXECUTE format('DROP SCHEMA %I CASCADE', b.changes_schema);
+END
+$$;
+COMMENT ON FUNCTION ttpdb.drop_branch(text) IS
+	'Drop a branch: its schemas go, its history stays (owner only)';
+
+--------------------------------------------------------------------------
+-- The name history and the version history
+--------------------------------------------------------------------------
+
+-- Walk the log in order and follow each name (main and every branch):
+-- an entry that changes a name's rows makes a new database version,
+-- derived from the one the name pointed to; branching points a new name at
+-- its parent's version as of the fork time; a publish into a name that has
+-- not moved since the branch last agreed with it points it at the branch's
+-- version (otherwise it makes a merge version); an UNDO of the entry that
+-- moved a name, while the name still points where it moved it, points it
+-- back.  Versions are named by the entry that made them, 0 being the
+-- tables before the first entry.
+CREATE FUNCTION ttpdb.timeline(OUT entry bigint, OUT committed_at timestamptz, OUT name text,
+							   OUT version bigint, OUT derived_from bigint, OUT merged_from bigint,
+							   OUT how text, OUT new_version boolean)
+	RETURNS SETOF record
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cur jsonb := '{"main": 0}';		-- name -> version
+	agreed jsonb := '{}';			-- branch -> version it last agreed with its target
+	moved jsonb := '{}';			-- "entry name" -> [from, to]
+	bookkeeping jsonb := '{}';		-- publish entry -> the branch whose changes it marked agreed
+	pointers jsonb := '{}';			-- name -> [[time, version], ...]
+	owner_of jsonb;					-- changes table oid -> branch
+	e record;
+	n text;
+	names text[];
+	old_v bigint;
+	new_v bigint;
+BEGIN
+	SELECT coalesce(jsonb_object_agg((h.version).changes_table::oid::text, (h.version).branch), '{}')
+	INTO owner_of
+	FROM ttpdb.history(NULL::ttpdb.branch_tables) h;
+
+	FOR e IN
+		SELECT l.entry, l.committed_at, l.tables, l.undoes, ev.event, ev.branch AS ev_branch,
+			   ev.other_branch AS ev_other, ev.at AS ev_at
+		FROM ttpdb.log l
+		LEFT JOIN (SELECT ttpdb.caused_by(b.xmin, b.cmin, b.xmax) AS entry, b.*
+				   FROM ttpdb.branch_events b) ev ON ev.entry = l.entry
+		ORDER BY l.entry
+	LOOP
+		entry := e.entry;
+		committed_at := e.committed_at;
+		derived_from := NULL;
+		merged_from := NULL;
+		IF e.event = 'branch' THEN
+			name := e.ev_branch;
+			-- the parent's version as of the fork time
+			SELECT (p->>1)::bigint INTO version
+			FROM jsonb_array_elements(pointers -> e.ev_other) p
+			WHERE (p->>0)::timestamptz <= e.ev_at
+			ORDER BY (p->>0)::timestamptz DESC LIMIT 1;
+			version := coalesce(version, CASE WHEN e.ev_other = 'main' THEN 0 END,
+								(cur->>e.ev_other)::bigint);
+			how := 'branch';
+			new_version := false;
+			agreed := agreed || jsonb_build_object(name, version);
+		ELSIF e.event = 'publish' THEN
+			name := e.ev_other;
+			old_v := (cur->>name)::bigint;
+			IF old_v IS NOT DISTINCT FROM (agreed->>e.ev_branch)::bigint THEN
+				version := (cur->>e.ev_branch)::bigint;		-- nothing to merge with
+				new_version := false;
+			ELSE
+				version := e.entry;
+				derived_from := old_v;
+				merged_from := (cur->>e.ev_branch)::bigint;
+				new_version := true;
+			END IF;
+			how := 'publish';
+			agreed := agreed || jsonb_build_object(e.ev_branch, version);
+			bookkeeping := bookkeeping || jsonb_build_object(e.entry::text, e.ev_branch);
+			moved := moved || jsonb_build_object(e.entry || ' ' || name, jsonb_build_array(old_v, version));
+		ELSIF e.event = 'drop' THEN
+			name := e.ev_branch;
+			version := NULL;
+			how := 'drop';
+			new_version := false;
+		ELSE
+			-- the names whose rows the entry changed
+			SELECT array_agg(DISTINCT coalesce(owner_of->>t::oid::text, 'main')) INTO names
+			FROM unnest(e.tables) t
+			WHERE NOT EXISTS (SELECT 1 FROM pg_class c
+							  WHERE c.oid = t::oid AND c.relnamespace = 'ttpdb'::regnamespace);
+			FOREACH n IN ARRAY coalesce(names, '{}') LOOP
+				CONTINUE WHEN e.undoes IS NOT NULL AND bookkeeping->>e.undoes::text = n;
+				CONTINUE WHEN NOT cur ? n;
+				name := n;
+				old_v := (cur->>n)::bigint;
+				IF e.undoes IS NOT NULL AND moved ? (e.undoes || ' ' || n)
+				   AND (moved -> (e.undoes || ' ' || n) ->> 1)::bigint = old_v THEN
+					-- the name still points where the undone entry moved it
+					version := (moved -> (e.undoes || ' ' || n) ->> 0)::bigint;
+					new_version := false;
+					how := 'undo';
+				ELSE
+					version := e.entry;
+					derived_from := old_v;
+					new_version := true;
+					how := CASE WHEN e.undoes IS NULL THEN 'change' ELSE 'undo' END;
+				END IF;
+				moved := moved || jsonb_build_object(e.entry || ' ' || n, jsonb_build_array(old_v, version));
+				cur := cur || jsonb_build_object(n, version);
+				pointers := jsonb_set(pointers, ARRAY[n],
+									  coalesce(pointers->n, '[]') || jsonb_build_array(jsonb_build_array(e.committed_at, version)));
+				RETURN NEXT;
+			END LOOP;
+			CONTINUE;
+		END IF;
+		IF version IS NULL THEN
+			cur := cur - name;
+		ELSE
+			cur := cur || jsonb_build_object(name, version);
+		END IF;
+		pointers := jsonb_set(pointers, ARRAY[name],
+							  coalesce(pointers->name, '[]') || jsonb_build_array(jsonb_build_array(e.committed_at, version)));
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.timeline() IS
+	'Every move of every name (main and the branches) over the log, and the database versions the moves made';
+
+CREATE OR REPLACE VIEW ttpdb.name_history AS
+SELECT t.name, t.version, t.committed_at AS since,
+	lead(t.committed_at) OVER (PARTITION BY t.name ORDER BY t.entry) AS until,
+	t.entry,
+	t.how
+FROM ttpdb.timeline() t;
+COMMENT ON VIEW ttpdb.name_history IS
+	'Name history: which database version each name (main, each branch) pointed to, from which entry on';
+
+CREATE OR REPLACE VIEW ttpdb.version_history AS
+SELECT t.version, t.derived_from, t.entry AS by_entry, t.committed_at,
+	t.name AS branch,
+	t.merged_from,
+	t.how
+FROM ttpdb.timeline() t
+WHERE t.new_version;
+COMMENT ON VIEW ttpdb.version_history IS
+	'Version history (provenance): each database version, the version it was derived from (and merged from), and the entry that made it';
