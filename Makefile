@@ -33,7 +33,8 @@ OBJS = \
 	src/log/log_nondet.o \
 	src/log/log_copy.o \
 	src/log/log_write.o \
-	src/log/log_funcs.o
+	src/log/log_funcs.o \
+	src/timeline/replay_exec.o
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/pdist
 SHLIB_LINK += -llz4

@@ -747,7 +747,7 @@ BEGIN
 	FROM ttpdb.history(NULL::ttpdb.branch_tables) h;
 
 	FOR e IN
-		SELECT l.entry, l.committed_at, l.tables, l.undoes, ev.event, ev.branch AS ev_branch,
+		SELECT l.entry, l.committed_at, l.tables, l.undoes, l.kind, ev.event, ev.branch AS ev_branch,
 			   ev.other_branch AS ev_other, ev.at AS ev_at
 		FROM ttpdb.log l
 		LEFT JOIN (SELECT ttpdb.caused_by(b.xmin, b.cmin, b.xmax) AS entry, b.*
@@ -812,7 +812,8 @@ BEGIN
 					version := e.entry;
 					derived_from := old_v;
 					new_version := true;
-					how := CASE WHEN e.undoes IS NULL THEN 'change' ELSE 'undo' END;
+					how := CASE WHEN e.undoes IS NULL THEN 'change'
+								WHEN e.kind = 'AMEND' THEN 'amend' ELSE 'undo' END;
 				END IF;
 				moved := moved || jsonb_build_object(e.entry || ' ' || n, jsonb_build_array(old_v, version));
 				cur := cur || jsonb_build_object(n, version);
@@ -854,3 +855,622 @@ FROM ttpdb.timeline() t
 WHERE t.new_version;
 COMMENT ON VIEW ttpdb.version_history IS
 	'Version history (provenance): each database version, the version it was derived from (and merged from), and the entry that made it';
+
+--------------------------------------------------------------------------
+-- Replay
+--------------------------------------------------------------------------
+
+CREATE FUNCTION ttpdb.replay_statement(statement text, parameters text[], target regnamespace)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ttpdb_replay_statement' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.replay_statement(text, text[], regnamespace) IS
+	'Used by ttpdb.replay(): run a logged statement again if it keeps to the target schema (NULL if it does not)';
+
+CREATE FUNCTION ttpdb.replay_digest_trigger() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ttpdb_replay_digest_trigger' LANGUAGE C;
+COMMENT ON FUNCTION ttpdb.replay_digest_trigger() IS
+	'Used by ttpdb.replay(): digests the changes to a replay table as the log digests the original''s';
+
+CREATE FUNCTION ttpdb.replay_digest_take(tbl regclass) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ttpdb_replay_digest_take' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.replay_digest_take(regclass) IS
+	'Used by ttpdb.replay(): the digest of a replay table''s changes since the last call';
+
+-- The tables an operation works on by default: every ttpdb table but
+-- ttpdb's own and the branches' changes.
+CREATE FUNCTION ttpdb.tracked_tables() RETURNS regclass[]
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT array_agg(c.oid::regclass ORDER BY c.oid::regclass::text)
+	FROM pg_class c
+	JOIN pg_am am ON am.oid = c.relam
+	JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE am.amname = 'ttpdb' AND c.relkind = 'r' AND c.relpersistence = 'p'
+	  AND n.nspname NOT IN ('ttpdb', 'pg_catalog', 'information_schema')
+	  AND n.nspname NOT LIKE 'ttpdb\_branch\_%'
+$$;
+COMMENT ON FUNCTION ttpdb.tracked_tables() IS
+	'The ttpdb tables of the database, but ttpdb''s own and the branches'' changes tables';
+
+-- Make a replay table: the source's columns at the same positions (a
+-- dropped column is dropped again, so that digests hash alike), its
+-- constraints and indexes, and the digest trigger.  Heap: a replay's
+-- tables are scratch, not history.
+CREATE FUNCTION ttpdb.replay_create_table(target name, src regclass) RETURNS regclass
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	rel name := (SELECT c.relname FROM pg_class c WHERE c.oid = src);
+	tgt text := format('%I.%I', target, rel);
+	cols text;
+	stmt text;
+BEGIN
+	SELECT string_agg(CASE WHEN a.attisdropped THEN format('ttpdb_dropped_%s int', a.attnum)
+						   ELSE format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+									   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+											THEN format(' COLLATE %s', a.attcollation::regcollation) ELSE '' END,
+									   CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
+									   CASE WHEN a.attgenerated = 's'
+											THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid))
+											WHEN d.adbin IS NOT NULL
+											THEN format(' DEFAULT %s', pg_get_expr(d.adbin, d.adrelid))
+											ELSE '' END) END,
+					  ', ' ORDER BY a.attnum)
+	INTO cols
+	FROM pg_attribute a
+	LEFT JOIN pg_type t ON t.oid = a.atttypid
+	LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	WHERE a.attrelid = src AND a.attnum > 0;
+	EXECUTE format('CREATE TABLE %s (%s) USING heap', tgt, cols);
+	FOR stmt IN
+		SELECT format('ALTER TABLE %s DROP COLUMN %I', tgt, 'ttpdb_dropped_' || a.attnum)
+		FROM pg_attribute a WHERE a.attrelid = src AND a.attnum > 0 AND a.attisdropped
+		UNION ALL
+		SELECT * FROM (
+			SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', tgt, c.conname, pg_get_constraintdef(c.oid))
+			FROM pg_constraint c WHERE c.conrelid = src AND c.contype IN ('p', 'u', 'c', 'x')
+			ORDER BY c.contype <> 'p', c.conname) k
+		UNION ALL
+		SELECT * FROM (
+			SELECT regexp_replace(pg_get_indexdef(i.indexrelid), '^(CREATE (UNIQUE )?INDEX) \S+ ON (ONLY )?\S+ ',
+								  '\1 ON ' || replace(tgt, '\', '\\') || ' ')
+			FROM pg_index i
+			WHERE i.indrelid = src
+			  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+			ORDER BY i.indexrelid) x
+	LOOP
+		EXECUTE stmt;
+	END LOOP;
+	EXECUTE format('CREATE TRIGGER ttpdb_replay_digest AFTER INSERT OR UPDATE OR DELETE ON %s '
+				   'FOR EACH ROW EXECUTE FUNCTION ttpdb.replay_digest_trigger()', tgt);
+	RETURN tgt::regclass;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.replay_create_table(name, regclass) IS
+	'Used by ttpdb.replay(): a scratch copy of a table''s definition in the replay schema';
+
+-- The replay itself, for ttpdb.replay() and ttpdb.amend(): the tables as
+-- of just before from_entry's transaction, then every entry up to
+-- upto_entry that changed them, run again where it can be, applied from
+-- the versions it made and ended where it cannot; amended_entry, if
+-- given, is replaced by the statements "replacement".
+CREATE FUNCTION ttpdb.replay_run(target name, tables regclass[], from_entry bigint, upto_entry bigint,
+								 amended_entry bigint, replacement text[])
+	RETURNS TABLE (entry bigint, kind text, replayed text, digest_matches boolean, detail text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	-- versions travel as text: their text must read back exactly
+	SET extra_float_digits = 3
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = postgres
+	AS $$
+DECLARE
+	target_ns regnamespace;
+	base_time timestamptz;
+	src regclass;
+	tgt regclass;
+	map jsonb := '{}';				-- source oid -> replay table
+	versions_loaded jsonb := '{}';	-- source oid -> its versions are in the temp table
+	e record;
+	t record;
+	stmt text;
+	rows_done bigint;
+	matched boolean;
+	total bigint;
+	done bigint := 0;
+	last_note timestamptz := clock_timestamp();
+	keys name[];
+	ins_cols text;
+	key_match text;
+	n bigint;
+	v text;
+	statement_path text;
+	-- after the amended entry the history is a new one: statements that
+	-- run again are meant to change other rows than they did
+	diverged boolean := false;
+BEGIN
+	SELECT l.committed_at - interval '1 microsecond' INTO base_time
+	FROM ttpdb.log l WHERE l.entry = from_entry;
+	EXECUTE format('CREATE SCHEMA %I', target);
+	target_ns := target::regnamespace;
+	FOREACH src IN ARRAY tables LOOP
+		tgt := ttpdb.replay_create_table(target, src);
+		map := map || jsonb_build_object(src::oid::text, tgt::oid);
+		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO ins_cols
+		FROM pg_attribute a
+		WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+		EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM ttpdb.as_of(NULL::%s, $1)',
+					   tgt, ins_cols, ins_cols, src) USING base_time;
+		PERFORM ttpdb.replay_digest_take(tgt);
+	END LOOP;
+	-- the versions of the replayed entries, for those applied from them
+	CREATE TEMP TABLE IF NOT EXISTS ttpdb_replay_versions (
+		source oid, created_entry bigint, ended_entry bigint, version text) ON COMMIT DROP;
+	TRUNCATE ttpdb_replay_versions;
+
+	SELECT count(*) INTO total FROM ttpdb.log l
+	WHERE l.entry BETWEEN from_entry AND upto_entry AND l.tables && replay_run.tables;
+
+	FOR e IN
+		SELECT l.entry, l.kind, l.statement, l.parameters, l.tables, l.deterministic, l.undoes,
+			   l.nondeterminism ->> 'search_path' AS search_path, l.rows, l.nested,
+			   le.table_digests
+		FROM ttpdb.log l
+		LEFT JOIN ttpdb.log_entries le ON le.entry = l.entry
+		WHERE l.entry BETWEEN from_entry AND upto_entry
+		  AND (l.tables && replay_run.tables OR l.entry = amended_entry)
+		ORDER BY l.entry
+	LOOP
+		entry := e.entry;
+		kind := e.kind;
+		detail := NULL;
+		digest_matches := NULL;
+		done := done + 1;
+		IF clock_timestamp() - last_note > interval '5 seconds' THEN
+			RAISE NOTICE 'replay: % of % entries', done, total;
+			last_note := clock_timestamp();
+		END IF;
+
+		IF e.entry = amended_entry THEN
+			statement_path := format('%I, %s', target, coalesce(e.search_path, 'public'));
+			PERFORM set_config('search_path', statement_path, true);
+			FOREACH stmt IN ARRAY coalesce(replacement, '{}') LOOP
+				rows_done := ttpdb.replay_statement(stmt, NULL, target_ns);
+				IF rows_done IS NULL THEN
+					RAISE EXCEPTION 'cannot amend with "%"', stmt
+						USING ERRCODE = 'feature_not_supported',
+							  DETAIL = 'An amendment is one INSERT, UPDATE, DELETE or MERGE per array element, on the tables the amended history holds, named without a schema.';
+				END IF;
+			END LOOP;
+			PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+			FOREACH src IN ARRAY tables LOOP
+				PERFORM ttpdb.replay_digest_take((map->>src::oid::text)::oid::regclass);
+			END LOOP;
+			diverged := true;
+			replayed := 'amended';
+			detail := format('replaced by %s statements', cardinality(coalesce(replacement, '{}')));
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+
+		IF NOT ttpdb.undoable_kind(e.kind) OR ttpdb.entry_ran_ddl(e.entry) THEN
+			replayed := 'skipped';
+			detail := 'definitions are not replayed: the replay''s tables have the present ones';
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+
+		-- run it again where that is safe and repeatable
+		replayed := NULL;
+		IF e.kind IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE') AND e.deterministic
+		   AND e.undoes IS NULL AND e.search_path IS NOT NULL AND e.table_digests IS NOT NULL THEN
+			BEGIN
+				PERFORM set_config('search_path', format('%I, %s', target, e.search_path), true);
+				rows_done := ttpdb.replay_statement(e.statement, e.parameters, target_ns);
+				PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+				IF rows_done IS NULL THEN
+					detail := 'it reads or writes tables the replay does not hold';
+				ELSE
+					matched := rows_done = e.rows;
+					FOR t IN SELECT s.tbl, s.i FROM unnest(e.tables) WITH ORDINALITY s(tbl, i) LOOP
+						CONTINUE WHEN NOT map ? t.tbl::oid::text;
+						matched := matched AND
+							ttpdb.replay_digest_take((map->>t.tbl::oid::text)::oid::regclass)
+							= substring(e.table_digests FROM (t.i::int - 1) * 16 + 1 FOR 16);
+					END LOOP;
+					IF NOT matched AND NOT diverged THEN
+						RAISE EXCEPTION USING ERRCODE = 'TTRPL';
+					END IF;
+					replayed := 're-executed';
+					digest_matches := matched;
+				END IF;
+			EXCEPTION
+				WHEN SQLSTATE 'TTRPL' THEN
+					detail := 'run again, it changed other rows than it had';
+				WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS detail = MESSAGE_TEXT;
+					detail := 'run again, it failed: ' || detail;
+			END;
+			PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+			FOREACH src IN ARRAY tables LOOP
+				PERFORM ttpdb.replay_digest_take((map->>src::oid::text)::oid::regclass);
+			END LOOP;
+		ELSIF e.deterministic IS DISTINCT FROM true THEN
+			detail := 'not deterministic';
+		ELSE
+			detail := format('%s statements are applied from their effects', e.kind);
+		END IF;
+		IF replayed IS NOT NULL THEN
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+
+		-- apply it from the versions it ended and made
+		matched := true;
+		FOR t IN SELECT s.tbl, s.i FROM unnest(e.tables) WITH ORDINALITY s(tbl, i) LOOP
+			CONTINUE WHEN NOT map ? t.tbl::oid::text;
+			src := t.tbl::oid::regclass;
+			tgt := (map->>src::oid::text)::oid::regclass;
+			IF NOT versions_loaded ? src::oid::text THEN
+				EXECUTE format('INSERT INTO ttpdb_replay_versions '
+							   'SELECT $1, h.created_entry, h.ended_entry, h.version::text '
+							   'FROM ttpdb.history(NULL::%s) h '
+							   'WHERE h.created_entry BETWEEN $2 AND $3 OR h.ended_entry BETWEEN $2 AND $3',
+							   src) USING src::oid, from_entry, upto_entry;
+				versions_loaded := versions_loaded || jsonb_build_object(src::oid::text, true);
+			END IF;
+			keys := ttpdb.row_identity(src);
+			IF keys IS NOT NULL AND (SELECT c.relreplident <> 'f' FROM pg_class c WHERE c.oid = src) THEN
+				SELECT string_agg(format('y.%1$I = ($1::%2$s).%1$I', k, src), ' AND ') INTO key_match
+				FROM unnest(keys) k;
+			ELSE
+				key_match := format('y::text = $1::%s::text', src);
+			END IF;
+			SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+				   string_agg(format('($1::%s).%I', src, a.attname), ', ' ORDER BY a.attnum)
+			INTO ins_cols, stmt
+			FROM pg_attribute a
+			WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+			FOR v IN SELECT rv.version FROM ttpdb_replay_versions rv
+					 WHERE rv.source = src::oid AND rv.ended_entry = e.entry LOOP
+				EXECUTE format('DELETE FROM %1$s x WHERE x.ctid = (SELECT y.ctid FROM %1$s y WHERE %2$s LIMIT 1)',
+							   tgt, key_match) USING v;
+			END LOOP;
+			FOR v IN SELECT rv.version FROM ttpdb_replay_versions rv
+					 WHERE rv.source = src::oid AND rv.created_entry = e.entry LOOP
+				EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)', tgt, ins_cols, stmt)
+					USING v;
+			END LOOP;
+			IF e.table_digests IS NOT NULL THEN
+				matched := matched AND ttpdb.replay_digest_take(tgt)
+					= substring(e.table_digests FROM (t.i::int - 1) * 16 + 1 FOR 16);
+			ELSE
+				PERFORM ttpdb.replay_digest_take(tgt);
+				matched := NULL;
+			END IF;
+		END LOOP;
+		replayed := 'applied from effects';
+		digest_matches := matched;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.replay_run(name, regclass[], bigint, bigint, bigint, text[]) IS
+	'Used by ttpdb.replay() and ttpdb.amend()';
+
+-- The rows of two relations with the same columns that differ, as text.
+CREATE FUNCTION ttpdb.replay_differences(a text, b text) RETURNS bigint
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET extra_float_digits = 3
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = postgres
+	AS $$
+DECLARE
+	n bigint;
+BEGIN
+	EXECUTE format('SELECT count(*) FROM ((SELECT x::text FROM %1$s x EXCEPT ALL SELECT y::text FROM %2$s y) '
+				   'UNION ALL (SELECT y::text FROM %2$s y EXCEPT ALL SELECT x::text FROM %1$s x)) d', a, b)
+	INTO n;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.replay_differences(text, text) IS
+	'Used by ttpdb.replay(): how many rows two relations do not have in common';
+
+CREATE FUNCTION ttpdb.replay(into_schema name, upto_entry bigint DEFAULT NULL,
+							 from_entry bigint DEFAULT NULL, tables regclass[] DEFAULT NULL)
+	RETURNS TABLE (entry bigint, kind text, replayed text, digest_matches boolean, detail text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	last_of_transaction boolean;
+	first_of_transaction bigint;
+	at timestamptz;
+	src regclass;
+	differences bigint := 0;
+BEGIN
+	IF into_schema IS NULL THEN
+		RAISE EXCEPTION 'the schema to replay into must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	upto_entry := coalesce(upto_entry, (SELECT max(l.entry) FROM ttpdb.log l));
+	from_entry := coalesce(from_entry, (SELECT min(l.entry) FROM ttpdb.log l));
+	IF upto_entry IS NULL THEN
+		RAISE EXCEPTION 'the log is empty: there is nothing to replay' USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM ttpdb.log l WHERE l.entry = upto_entry) THEN
+		RAISE EXCEPTION 'log entry % does not exist', upto_entry USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM ttpdb.log l WHERE l.entry = from_entry) THEN
+		RAISE EXCEPTION 'log entry % does not exist', from_entry USING ERRCODE = 'no_data_found';
+	END IF;
+	IF from_entry > upto_entry THEN
+		RAISE EXCEPTION 'cannot replay from entry % up to an earlier entry %', from_entry, upto_entry
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT min(x) INTO first_of_transaction
+	FROM ttpdb.transaction_entries((SELECT l.xid FROM ttpdb.log l WHERE l.entry = from_entry)) x;
+	IF first_of_transaction <> from_entry THEN
+		RAISE EXCEPTION 'log entry % is not the first of its transaction', from_entry
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = format('A replay starts from the tables as they were before a transaction: from entry %s.',
+								first_of_transaction);
+	END IF;
+	tables := coalesce(tables, ttpdb.tracked_tables());
+	IF tables IS NULL OR cardinality(tables) = 0 THEN
+		RAISE EXCEPTION 'there is no ttpdb table to replay' USING ERRCODE = 'undefined_table';
+	END IF;
+	FOREACH src IN ARRAY tables LOOP
+		IF (SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.oid = src)
+		   IS DISTINCT FROM 'ttpdb' THEN
+			RAISE EXCEPTION '"%" is not a ttpdb table', src
+				USING ERRCODE = 'wrong_object_type';
+		END IF;
+		IF NOT has_table_privilege(src, 'SELECT') THEN
+			RAISE EXCEPTION 'permission denied for table %', src
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+	END LOOP;
+	IF (SELECT count(DISTINCT c.relname) <> count(*) FROM pg_class c WHERE c.oid = ANY (tables)) THEN
+		RAISE EXCEPTION 'a replay cannot hold two tables of the same name'
+			USING ERRCODE = 'duplicate_table',
+				  HINT = 'Replay the tables of different schemas separately, with the tables argument.';
+	END IF;
+
+	RETURN QUERY SELECT * FROM ttpdb.replay_run(into_schema, tables, from_entry, upto_entry, NULL, NULL);
+
+	-- the result against the tables as of the entry, if it ended a transaction
+	SELECT l.committed_at, NOT EXISTS (SELECT 1 FROM ttpdb.log m WHERE m.xid = l.xid AND m.entry > l.entry)
+	INTO at, last_of_transaction
+	FROM ttpdb.log l WHERE l.entry = upto_entry;
+	entry := upto_entry;
+	kind := 'AS OF check';
+	IF last_of_transaction THEN
+		FOREACH src IN ARRAY tables LOOP
+			differences := differences + ttpdb.replay_differences(
+				format('%I.%I', into_schema, (SELECT c.relname FROM pg_class c WHERE c.oid = src)),
+				format('ttpdb.as_of(NULL::%s, %L::timestamptz)', src, at));
+		END LOOP;
+		replayed := CASE WHEN differences = 0 THEN 'verified' ELSE 'differs' END;
+		digest_matches := NULL;
+		detail := CASE WHEN differences = 0 THEN 'the replayed tables are the tables as of the entry'
+					   ELSE format('%s rows differ from the tables as of the entry', differences) END;
+	ELSE
+		replayed := 'not checked';
+		detail := 'the entry does not end its transaction: nobody saw the tables as they were after it';
+	END IF;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.replay(name, bigint, bigint, regclass[]) IS
+	'Rebuild ttpdb tables in a new schema by running the log again up to an entry, checking each entry against its recorded effects and the result against the tables as of then';
+
+--------------------------------------------------------------------------
+-- AMEND, and the amended log
+--------------------------------------------------------------------------
+
+-- Which entry amended which, and with what (a heap table: an UNDO of the
+-- amendment does not unmake the fact that it happened).
+CREATE TABLE ttpdb.amendments (
+	amended_entry bigint NOT NULL,
+	statements text[] NOT NULL
+) USING heap;
+COMMENT ON TABLE ttpdb.amendments IS
+	'AMENDs: the entry each one replaced and the statements that replaced it (its own entry is its CAUSED_BY)';
+GRANT SELECT ON ttpdb.amendments TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ttpdb.amendments', '');
+
+CREATE FUNCTION ttpdb.log_mark_amend(entry bigint) RETURNS void
+	AS 'MODULE_PATHNAME', 'ttpdb_log_mark_amend' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.log_mark_amend(bigint) IS
+	'Called by ttpdb.amend(): the running statement''s log entry is an AMEND of an entry';
+
+CREATE FUNCTION ttpdb.amendment_record(amended bigint, statements text[]) RETURNS void
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$ INSERT INTO ttpdb.amendments VALUES ($1, $2) $$;
+COMMENT ON FUNCTION ttpdb.amendment_record(bigint, text[]) IS
+	'Used by ttpdb.amend() to record what it replaced';
+
+-- Replace a past entry with other statements: replay the history from the
+-- entry's transaction on with the entry replaced, and change the tables
+-- to what that history ends with, as one new entry.  System time stays
+-- append-only: the entry and everything after it remain in the log, and
+-- AS OF still reads what was.
+CREATE FUNCTION ttpdb.amend(entry bigint, statements text[])
+	RETURNS TABLE (table_name regclass, row_key jsonb, action text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	SET client_min_messages = warning
+	SET extra_float_digits = 3
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = postgres
+	AS $$
+DECLARE
+	k text;
+	first_of_transaction bigint;
+	tables regclass[];
+	src regclass;
+	scratch name := 'ttpdb_amend_' || pg_backend_pid();
+	r record;
+	keys name[];
+	key_cols text;
+	key_match text;
+	set_cols text;
+	ins_cols text;
+	tgt text;
+	n bigint;
+BEGIN
+	IF entry IS NULL THEN
+		RAISE EXCEPTION 'the entry to amend must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT l.kind INTO k FROM ttpdb.log l WHERE l.entry = amend.entry;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'log entry % does not exist', amend.entry USING ERRCODE = 'no_data_found';
+	END IF;
+	IF NOT ttpdb.undoable_kind(k) OR ttpdb.entry_ran_ddl(amend.entry) THEN
+		RAISE EXCEPTION 'cannot amend log entry % (%)', amend.entry, k
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Only entries that changed rows can be amended.';
+	END IF;
+	-- the tables of every entry from then on: they are recomputed
+	SELECT array_agg(DISTINCT t::oid::regclass) INTO tables
+	FROM ttpdb.log l, unnest(l.tables) t
+	WHERE l.entry >= amend.entry AND t::oid::regclass = ANY (ttpdb.tracked_tables());
+	IF tables IS NULL THEN
+		RAISE EXCEPTION 'log entry % changed no table that still exists', amend.entry
+			USING ERRCODE = 'undefined_table';
+	END IF;
+	FOREACH src IN ARRAY tables LOOP
+		keys := ttpdb.row_identity(src);
+		IF keys IS NULL OR (SELECT c.relreplident = 'f' FROM pg_class c WHERE c.oid = src) THEN
+			RAISE EXCEPTION 'cannot amend: table % has no key', src
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Give the table a primary key: the amended history is applied row by row.';
+		END IF;
+		-- nobody changes them until the amendment commits
+		EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', src);
+	END LOOP;
+	IF (SELECT count(DISTINCT c.relname) <> count(*) FROM pg_class c WHERE c.oid = ANY (tables)) THEN
+		RAISE EXCEPTION 'cannot amend: the history from entry % on changed two tables of the same name', amend.entry
+			USING ERRCODE = 'duplicate_table';
+	END IF;
+	SELECT min(x) INTO first_of_transaction
+	FROM ttpdb.transaction_entries((SELECT l.xid FROM ttpdb.log l WHERE l.entry = amend.entry)) x;
+
+	PERFORM ttpdb.log_mark_amend(amend.entry);
+	PERFORM ttpdb.amendment_record(amend.entry, coalesce(statements, '{}'));
+	PERFORM * FROM ttpdb.replay_run(scratch, tables, first_of_transaction,
+									(SELECT max(l.entry) FROM ttpdb.log l), amend.entry, statements);
+
+	-- change the tables to what the amended history ends with
+	FOREACH src IN ARRAY tables LOOP
+		keys := ttpdb.row_identity(src);
+		tgt := format('%I.%I', scratch, (SELECT c.relname FROM pg_class c WHERE c.oid = src));
+		SELECT string_agg(format('%I', kc), ', '),
+			   string_agg(format('t.%1$I = a.%1$I', kc), ' AND ')
+		INTO key_cols, key_match
+		FROM unnest(keys) kc;
+		SELECT string_agg(format('%1$I = a.%1$I', a.attname), ', ' ORDER BY a.attnum)
+				 FILTER (WHERE a.attname <> ALL (keys) AND a.attidentity <> 'a' AND a.attgenerated = ''),
+			   string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE a.attgenerated = '')
+		INTO set_cols, ins_cols
+		FROM pg_attribute a
+		WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped;
+		FOR r IN EXECUTE format($q$
+			SELECT CASE WHEN a.j IS NULL THEN 'delete' WHEN t.j IS NULL THEN 'insert' ELSE 'update' END AS action,
+				   (SELECT jsonb_object_agg(kc, coalesce(a.j, t.j) -> kc) FROM unnest($1::name[]) kc) AS row_key
+			FROM (SELECT to_jsonb(x) AS j, x::text AS s, %1$s FROM %2$s x) t
+			FULL JOIN (SELECT to_jsonb(y) AS j, y::text AS s, %1$s FROM %3$s y) a USING (%1$s)
+			WHERE t.s IS DISTINCT FROM a.s
+			ORDER BY CASE WHEN a.j IS NULL THEN 0 WHEN t.j IS NULL THEN 2 ELSE 1 END, 2$q$,
+			key_cols, src, tgt)
+		USING keys
+		LOOP
+			table_name := src;
+			row_key := r.row_key;
+			action := r.action;
+			IF r.action = 'delete' THEN
+				EXECUTE format('DELETE FROM %s t USING jsonb_populate_record(NULL::%s, $1) a WHERE %s',
+							   src, src, key_match) USING r.row_key;
+			ELSIF r.action = 'insert' THEN
+				EXECUTE format('INSERT INTO %1$s (%2$s) OVERRIDING SYSTEM VALUE SELECT %2$s FROM %3$s a '
+							   'WHERE (%4$s) = (SELECT %4$s FROM jsonb_populate_record(NULL::%1$s, $1))',
+							   src, ins_cols, tgt, key_cols) USING r.row_key;
+			ELSIF set_cols IS NOT NULL THEN
+				EXECUTE format('UPDATE %1$s t SET %2$s FROM %3$s a '
+							   'WHERE %4$s AND (%5$s) = (SELECT %6$s FROM jsonb_populate_record(NULL::%1$s, $1))',
+							   src, set_cols, tgt, key_match,
+							   (SELECT string_agg(format('a.%I', kc), ', ') FROM unnest(keys) kc), key_cols)
+					USING r.row_key;
+			END IF;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+	EXECUTE format('DROP SCHEMA %I CASCADE', scratch);
+END
+$$;
+COMMENT ON FUNCTION ttpdb.amend(bigint, text[]) IS
+	'Replace a past log entry with other statements and bring the tables to what the amended history gives, as a new entry';
+
+-- The manifesto's amended log: the entries that changed rows, in order,
+-- without those undone (by an UNDO not itself undone), with amended ones
+-- replaced by their amendments' statements.
+CREATE FUNCTION ttpdb.amended_log_rows(OUT entry bigint, OUT statement_no integer, OUT statement text,
+									   OUT amended boolean)
+	RETURNS SETOF record
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cancelled bigint[] := '{}';
+	amendment jsonb := '{}';
+	e record;
+BEGIN
+	-- later entries decide about earlier ones: walk back
+	FOR e IN SELECT l.entry, l.undoes, m.statements
+			 FROM ttpdb.log l
+			 LEFT JOIN (SELECT ttpdb.caused_by(a.xmin, a.cmin, a.xmax) AS entry, a.statements
+						FROM ttpdb.amendments a) m ON m.entry = l.entry
+			 WHERE l.undoes IS NOT NULL ORDER BY l.entry DESC LOOP
+		CONTINUE WHEN e.entry = ANY (cancelled);
+		cancelled := cancelled || e.undoes;
+		IF e.statements IS NOT NULL AND NOT amendment ? e.undoes::text THEN
+			amendment := amendment || jsonb_build_object(e.undoes::text, to_jsonb(e.statements));
+		END IF;
+	END LOOP;
+	FOR e IN SELECT l.entry, l.statement, l.undoes FROM ttpdb.log l
+			 WHERE l.undoes IS NULL AND ttpdb.undoable_kind(l.kind) AND cardinality(l.tables) > 0
+			 ORDER BY l.entry LOOP
+		entry := e.entry;
+		IF amendment ? e.entry::text THEN
+			amended := true;
+			statement_no := 0;
+			FOR statement IN SELECT jsonb_array_elements_text(amendment -> e.entry::text) LOOP
+				statement_no := statement_no + 1;
+				RETURN NEXT;
+			END LOOP;
+		ELSIF NOT e.entry = ANY (cancelled) THEN
+			amended := false;
+			statement_no := 1;
+			statement := e.statement;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.amended_log_rows() IS
+	'The rows of ttpdb.amended_log';
+
+CREATE VIEW ttpdb.amended_log AS SELECT * FROM ttpdb.amended_log_rows();
+COMMENT ON VIEW ttpdb.amended_log IS
+	'The amended log: the entries that changed rows, without those undone, with amended ones replaced by their amendments';
+GRANT SELECT ON ttpdb.amended_log TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION ttpdb.undoable_kind(kind text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$ SELECT $1 IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL',
+						'EXECUTE', 'COMMIT', 'UNDO', 'AMEND', 'TRUNCATE TABLE', 'FETCH') $$;

@@ -1134,6 +1134,25 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+/*
+ * The running statement's entry undoes "entry" (kind UNDO) or replaces it
+ * (kind AMEND).
+ */
+static void
+mark_second_order(int64 entry, const char *kind)
+{
+	TopFrame   *frame;
+	LogStatement *stmt;
+
+	if (!log_active() || !IsTransactionState())
+		return;
+	frame = attribution_frame();
+	stmt = frame_statement(frame);
+	stmt->kind = kind;
+	stmt->undoes = entry;
+	stmt->touched = true;
+}
+
 PG_FUNCTION_INFO_V1(ttpdb_log_mark_undo);
 
 /*
@@ -1144,16 +1163,20 @@ PG_FUNCTION_INFO_V1(ttpdb_log_mark_undo);
 Datum
 ttpdb_log_mark_undo(PG_FUNCTION_ARGS)
 {
-	int64		entry = PG_GETARG_INT64(0);
-	TopFrame   *frame;
-	LogStatement *stmt;
+	mark_second_order(PG_GETARG_INT64(0), "UNDO");
+	PG_RETURN_VOID();
+}
 
-	if (!log_active() || !IsTransactionState())
-		PG_RETURN_VOID();
-	frame = attribution_frame();
-	stmt = frame_statement(frame);
-	stmt->kind = "UNDO";
-	stmt->undoes = entry;
-	stmt->touched = true;
+PG_FUNCTION_INFO_V1(ttpdb_log_mark_amend);
+
+/*
+ * ttpdb.log_mark_amend(entry bigint) returns void
+ *		Called by ttpdb.amend(): the running statement's entry is an AMEND
+ *		of "entry".
+ */
+Datum
+ttpdb_log_mark_amend(PG_FUNCTION_ARGS)
+{
+	mark_second_order(PG_GETARG_INT64(0), "AMEND");
 	PG_RETURN_VOID();
 }
