@@ -957,7 +957,7 @@ COMMENT ON FUNCTION ttpdb.replay_create_table(name, regclass) IS
 -- the versions it made and ended where it cannot; amended_entry, if
 -- given, is replaced by the statements "replacement".
 CREATE FUNCTION ttpdb.replay_run(target name, tables regclass[], from_entry bigint, upto_entry bigint,
-								 amended_entry bigint, replacement text[])
+								 amended_entry bigint, replacement text[], check_transactions boolean)
 	RETURNS TABLE (entry bigint, kind text, replayed text, digest_matches boolean, detail text)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -1016,18 +1016,23 @@ BEGIN
 	FOR e IN
 		SELECT l.entry, l.kind, l.statement, l.parameters, l.tables, l.deterministic, l.undoes,
 			   l.nondeterminism ->> 'search_path' AS search_path, l.rows, l.nested,
-			   le.table_digests
-		FROM ttpdb.log l
-		LEFT JOIN ttpdb.log_entries le ON le.entry = l.entry
-		WHERE l.entry BETWEEN from_entry AND upto_entry
-		  AND (l.tables && replay_run.tables OR l.entry = amended_entry)
+			   decode(l.effects ->> 'digest', 'hex') AS table_digests, l.committed_at, l.ends_transaction
+		FROM (SELECT l.*,
+					 lead(l.xid) OVER (ORDER BY l.entry) IS DISTINCT FROM l.xid
+					   AND bool_or(l.tables && replay_run.tables) OVER (PARTITION BY l.xid) AS ends_transaction
+			  FROM ttpdb.log l WHERE l.entry BETWEEN from_entry AND upto_entry) l
+		WHERE l.tables && replay_run.tables OR l.entry = amended_entry
+		   OR (check_transactions AND l.ends_transaction)
 		ORDER BY l.entry
 	LOOP
+		<<one_entry>>
+		BEGIN
 		entry := e.entry;
 		kind := e.kind;
 		detail := NULL;
 		digest_matches := NULL;
 		done := done + 1;
+		EXIT one_entry WHEN NOT (e.tables && replay_run.tables OR e.entry IS NOT DISTINCT FROM amended_entry);
 		IF clock_timestamp() - last_note > interval '5 seconds' THEN
 			RAISE NOTICE 'replay: % of % entries', done, total;
 			last_note := clock_timestamp();
@@ -1052,14 +1057,14 @@ BEGIN
 			replayed := 'amended';
 			detail := format('replaced by %s statements', cardinality(coalesce(replacement, '{}')));
 			RETURN NEXT;
-			CONTINUE;
+			EXIT one_entry;
 		END IF;
 
 		IF NOT ttpdb.undoable_kind(e.kind) OR ttpdb.entry_ran_ddl(e.entry) THEN
 			replayed := 'skipped';
 			detail := 'definitions are not replayed: the replay''s tables have the present ones';
 			RETURN NEXT;
-			CONTINUE;
+			EXIT one_entry;
 		END IF;
 
 		-- run it again where that is safe and repeatable
@@ -1104,7 +1109,7 @@ BEGIN
 		END IF;
 		IF replayed IS NOT NULL THEN
 			RETURN NEXT;
-			CONTINUE;
+			EXIT one_entry;
 		END IF;
 
 		-- apply it from the versions it ended and made
@@ -1154,10 +1159,26 @@ BEGIN
 		replayed := 'applied from effects';
 		digest_matches := matched;
 		RETURN NEXT;
+		END one_entry;
+		-- the replay so far against the tables as of the transaction's commit
+		IF check_transactions AND e.ends_transaction THEN
+			n := 0;
+			FOREACH src IN ARRAY tables LOOP
+				n := n + ttpdb.replay_differences((map->>src::oid::text)::oid::regclass::text,
+												   format('ttpdb.as_of(NULL::%s, %L::timestamptz)', src, e.committed_at));
+			END LOOP;
+			entry := e.entry;
+			kind := 'AS OF check';
+			replayed := CASE WHEN n = 0 THEN 'verified' ELSE 'differs' END;
+			digest_matches := NULL;
+			detail := CASE WHEN n = 0 THEN 'the replayed tables are the tables as of the entry'
+						   ELSE format('%s rows differ from the tables as of the entry', n) END;
+			RETURN NEXT;
+		END IF;
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION ttpdb.replay_run(name, regclass[], bigint, bigint, bigint, text[]) IS
+COMMENT ON FUNCTION ttpdb.replay_run(name, regclass[], bigint, bigint, bigint, text[], boolean) IS
 	'Used by ttpdb.replay() and ttpdb.amend()';
 
 -- The rows of two relations with the same columns that differ, as text.
@@ -1181,7 +1202,8 @@ COMMENT ON FUNCTION ttpdb.replay_differences(text, text) IS
 	'Used by ttpdb.replay(): how many rows two relations do not have in common';
 
 CREATE FUNCTION ttpdb.replay(into_schema name, upto_entry bigint DEFAULT NULL,
-							 from_entry bigint DEFAULT NULL, tables regclass[] DEFAULT NULL)
+							 from_entry bigint DEFAULT NULL, tables regclass[] DEFAULT NULL,
+							 check_each_transaction boolean DEFAULT false)
 	RETURNS TABLE (entry bigint, kind text, replayed text, digest_matches boolean, detail text)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -1240,7 +1262,11 @@ BEGIN
 				  HINT = 'Replay the tables of different schemas separately, with the tables argument.';
 	END IF;
 
-	RETURN QUERY SELECT * FROM ttpdb.replay_run(into_schema, tables, from_entry, upto_entry, NULL, NULL);
+	RETURN QUERY SELECT * FROM ttpdb.replay_run(into_schema, tables, from_entry, upto_entry, NULL, NULL,
+												coalesce(check_each_transaction, false));
+	IF check_each_transaction THEN
+		RETURN;
+	END IF;
 
 	-- the result against the tables as of the entry, if it ended a transaction
 	SELECT l.committed_at, NOT EXISTS (SELECT 1 FROM ttpdb.log m WHERE m.xid = l.xid AND m.entry > l.entry)
@@ -1265,7 +1291,7 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
-COMMENT ON FUNCTION ttpdb.replay(name, bigint, bigint, regclass[]) IS
+COMMENT ON FUNCTION ttpdb.replay(name, bigint, bigint, regclass[], boolean) IS
 	'Rebuild ttpdb tables in a new schema by running the log again up to an entry, checking each entry against its recorded effects and the result against the tables as of then';
 
 --------------------------------------------------------------------------
@@ -1364,7 +1390,7 @@ BEGIN
 	PERFORM ttpdb.log_mark_amend(amend.entry);
 	PERFORM ttpdb.amendment_record(amend.entry, coalesce(statements, '{}'));
 	PERFORM * FROM ttpdb.replay_run(scratch, tables, first_of_transaction,
-									(SELECT max(l.entry) FROM ttpdb.log l), amend.entry, statements);
+									(SELECT max(l.entry) FROM ttpdb.log l), amend.entry, statements, false);
 
 	-- change the tables to what the amended history ends with
 	FOREACH src IN ARRAY tables LOOP

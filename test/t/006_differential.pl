@@ -9,6 +9,12 @@
 # plain heap table in the same transaction.  Afterwards the model replays
 # those records in commit-stamp order, in Perl, and AS OF every commit
 # instant (and just before it) must equal the model's state then.
+#
+# A second table, u, gets plain statements in the same transactions.  At
+# the end ttpdb.replay() rebuilds both tables from the log, checking the
+# replay against AS OF after every transaction: the CTE statements (which
+# also write the untracked ops table) replay from their recorded effects,
+# u's run again and are checked against their effect digests.
 use strict;
 use warnings;
 
@@ -24,6 +30,7 @@ $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION ttpdb;
 	CREATE TABLE t (k int PRIMARY KEY, v int NOT NULL) USING ttpdb;
+	CREATE TABLE u (k int PRIMARY KEY, v int NOT NULL) USING ttpdb;
 	CREATE TABLE ops (seq bigserial PRIMARY KEY, txid bigint NOT NULL,
 		op text NOT NULL, k int, v int);
 });
@@ -39,12 +46,15 @@ BEGIN;
 \if :op <= 40
 WITH c AS (INSERT INTO t VALUES (:k, :v) ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k, v)
 INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
+INSERT INTO u VALUES (:k, :v) ON CONFLICT (k) DO UPDATE SET v = excluded.v;
 \elif :op <= 70
 WITH c AS (UPDATE t SET v = v + :v WHERE k = :k RETURNING k, v)
 INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
+UPDATE u SET v = v + :v WHERE k = :k;
 \elif :op <= 90
 WITH c AS (DELETE FROM t WHERE k = :k RETURNING k)
 INSERT INTO ops (txid, op, k) SELECT txid_current(), 'delete', k FROM c;
+DELETE FROM u WHERE k = :k;
 \elif :op <= 99
 WITH c AS (INSERT INTO t VALUES (:k + 1000, :v) ON CONFLICT (k) DO NOTHING RETURNING k, v)
 INSERT INTO ops (txid, op, k, v) SELECT txid_current(), 'set', k, v FROM c;
@@ -146,6 +156,26 @@ is($via_setting, $mid_state, 'SET ttpdb.as_of reads the same state');
 my $present = $node->safe_psql('postgres',
 	"SELECT coalesce(string_agg(k || '=' || v, ',' ORDER BY k), '') FROM t");
 is($present, $instants[-1][1], 'the present equals the last state of the model');
+
+# Replay the whole log, checked against AS OF after every transaction.
+my ($checks, $differs, $rerun, $from_effects, $rerun_mismatch) = split /\|/,
+  $node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE kind = 'AS OF check'),
+		   count(*) FILTER (WHERE replayed = 'differs'),
+		   count(*) FILTER (WHERE replayed = 're-executed'),
+		   count(*) FILTER (WHERE replayed = 'applied from effects'),
+		   count(*) FILTER (WHERE replayed = 're-executed' AND NOT digest_matches)
+	FROM ttpdb.replay('replayed', tables => ARRAY['t', 'u']::regclass[],
+					  check_each_transaction => true)
+});
+cmp_ok($checks, '>', 100, 'the replay was checked after every transaction');
+is($differs, 0, 'the replay equals AS OF after every transaction');
+cmp_ok($rerun, '>', 0, 'statements on u ran again, matching their digests');
+cmp_ok($from_effects, '>', 0, 'statements that also wrote ops replayed from their effects');
+is($rerun_mismatch, 0, 'no statement ran again differently from its digest');
+is($node->safe_psql('postgres', q{
+	SELECT ttpdb.replay_differences('replayed.t', 'public.t') + ttpdb.replay_differences('replayed.u', 'public.u')}),
+	'0', 'the replayed tables equal the present ones');
 
 $node->stop;
 done_testing();
