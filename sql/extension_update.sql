@@ -35,3 +35,27 @@ DROP EXTENSION ttpdb;
 CREATE EXTENSION ttpdb;
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
+-- from 0.2 (the log) to 0.3 (branches, replay, amend): the log written
+-- under 0.2 carries on, and the new functions read it
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb VERSION '0.2';
+CREATE TABLE old_ledger (id int PRIMARY KEY, amount numeric NOT NULL) USING ttpdb;
+INSERT INTO old_ledger VALUES (1, 10), (2, 20);
+UPDATE old_ledger SET amount = 15 WHERE id = 1;
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+SELECT entry - min(entry) OVER () + 1 AS entry, kind, statement FROM ttpdb.log ORDER BY entry;
+SELECT name, version - min(entry) OVER () + 1 AS version, how FROM ttpdb.name_history ORDER BY entry;
+SELECT * FROM ttpdb.branch('after_update');
+UPDATE after_update.old_ledger SET amount = 30 WHERE id = 2;
+SELECT * FROM after_update.old_ledger ORDER BY id;
+SELECT replayed, count(*) FROM ttpdb.replay('old_replayed', tables => '{old_ledger}') GROUP BY 1 ORDER BY 1;
+SELECT * FROM old_replayed.old_ledger ORDER BY id;
+SELECT first_broken_entry IS NULL AS intact FROM ttpdb.verify();
+SELECT count(*) AS problems FROM ttpdb.log_consistency();
+SELECT ttpdb.drop_branch('after_update');
+DROP SCHEMA old_replayed CASCADE;
+DROP TABLE old_ledger;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';

@@ -119,7 +119,7 @@ COMMENT ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) IS
 
 -- A branch by name, with a clear error if there is none.
 CREATE FUNCTION ttpdb.branch_get(branch_name text) RETURNS ttpdb.branches
-	LANGUAGE plpgsql STABLE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
@@ -146,7 +146,7 @@ COMMENT ON FUNCTION ttpdb.branch_get(text) IS
 -- changes, recursively.
 CREATE FUNCTION ttpdb.branch_rows_sql(branch_name text, source regclass, at text)
 	RETURNS text
-	LANGUAGE plpgsql STABLE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
@@ -637,7 +637,7 @@ COMMENT ON FUNCTION ttpdb.publish(text, text, text) IS
 -- The rows that differ between two branches, table by table.
 CREATE FUNCTION ttpdb.compare(branch_a text, branch_b text)
 	RETURNS TABLE (table_name regclass, row_key jsonb, difference text, a jsonb, b jsonb)
-	LANGUAGE plpgsql STABLE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	SET extra_float_digits = 1
 	SET IntervalStyle = postgres
@@ -687,6 +687,7 @@ COMMENT ON FUNCTION ttpdb.compare(text, text) IS
 CREATE FUNCTION ttpdb.drop_branch(name text) RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
+	SET client_min_messages = warning
 	AS $$
 DECLARE
 	b ttpdb.branches;
@@ -726,7 +727,7 @@ CREATE FUNCTION ttpdb.timeline(OUT entry bigint, OUT committed_at timestamptz, O
 							   OUT version bigint, OUT derived_from bigint, OUT merged_from bigint,
 							   OUT how text, OUT new_version boolean)
 	RETURNS SETOF record
-	LANGUAGE plpgsql STABLE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
@@ -1183,7 +1184,7 @@ COMMENT ON FUNCTION ttpdb.replay_run(name, regclass[], bigint, bigint, bigint, t
 
 -- The rows of two relations with the same columns that differ, as text.
 CREATE FUNCTION ttpdb.replay_differences(a text, b text) RETURNS bigint
-	LANGUAGE plpgsql STABLE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	SET extra_float_digits = 3
 	SET DateStyle = 'ISO, YMD'
@@ -1448,7 +1449,7 @@ COMMENT ON FUNCTION ttpdb.amend(bigint, text[]) IS
 CREATE FUNCTION ttpdb.amended_log_rows(OUT entry bigint, OUT statement_no integer, OUT statement text,
 									   OUT amended boolean)
 	RETURNS SETOF record
-	LANGUAGE plpgsql STABLE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
