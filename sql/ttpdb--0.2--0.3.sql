@@ -735,6 +735,7 @@ DECLARE
 	agreed jsonb := '{}';			-- branch -> version it last agreed with its target
 	moved jsonb := '{}';			-- "entry name" -> [from, to]
 	bookkeeping jsonb := '{}';		-- publish entry -> the branch whose changes it marked agreed
+	agreed_before jsonb := '{}';	-- publish entry -> what that branch agreed with before it
 	pointers jsonb := '{}';			-- name -> [[time, version], ...]
 	owner_of jsonb;					-- changes table oid -> branch
 	e record;
@@ -784,6 +785,7 @@ BEGIN
 				new_version := true;
 			END IF;
 			how := 'publish';
+			agreed_before := agreed_before || jsonb_build_object(e.entry::text, agreed -> e.ev_branch);
 			agreed := agreed || jsonb_build_object(e.ev_branch, version);
 			bookkeeping := bookkeeping || jsonb_build_object(e.entry::text, e.ev_branch);
 			moved := moved || jsonb_build_object(e.entry || ' ' || name, jsonb_build_array(old_v, version));
@@ -809,6 +811,11 @@ BEGIN
 					version := (moved -> (e.undoes || ' ' || n) ->> 0)::bigint;
 					new_version := false;
 					how := 'undo';
+					-- an undone publish: its branch agrees with what it did before
+					IF bookkeeping ? e.undoes::text THEN
+						agreed := agreed || jsonb_build_object(bookkeeping ->> e.undoes::text,
+															   agreed_before -> e.undoes::text);
+					END IF;
 				ELSE
 					version := e.entry;
 					derived_from := old_v;
