@@ -58,12 +58,42 @@ COMMENT ON TABLE ttpdb.branch_events IS
 GRANT SELECT ON ttpdb.branch_events TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ttpdb.branch_events', '');
 
--- The bookkeeping is written by these, which check that the caller owns
--- what it records; nobody writes the tables directly.
+-- The bookkeeping is written by the branch functions, as the role calling
+-- them; row-level security lets a role record only branches whose schemas
+-- it owns, and change only the rows of its own branches.
+ALTER TABLE ttpdb.branches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ttpdb.branch_tables ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ttpdb.branch_events ENABLE ROW LEVEL SECURITY;
+GRANT INSERT, DELETE ON ttpdb.branches, ttpdb.branch_tables TO PUBLIC;
+GRANT INSERT ON ttpdb.branch_events TO PUBLIC;
+CREATE POLICY branches_read ON ttpdb.branches FOR SELECT USING (true);
+CREATE POLICY branches_create ON ttpdb.branches FOR INSERT
+	WITH CHECK (owner = current_user::regrole
+				AND EXISTS (SELECT 1 FROM pg_namespace n
+							WHERE n.nspname = schema_name AND n.nspowner = current_user::regrole)
+				AND EXISTS (SELECT 1 FROM pg_namespace n
+							WHERE n.nspname = changes_schema AND n.nspowner = current_user::regrole));
+CREATE POLICY branches_drop ON ttpdb.branches FOR DELETE
+	USING (pg_has_role(current_user, owner, 'USAGE')
+		   AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname IN (schema_name, changes_schema)));
+CREATE POLICY branch_tables_read ON ttpdb.branch_tables FOR SELECT USING (true);
+CREATE POLICY branch_tables_create ON ttpdb.branch_tables FOR INSERT
+	WITH CHECK (EXISTS (SELECT 1 FROM ttpdb.branches b, pg_class v, pg_class c
+						WHERE b.name = branch AND b.owner = current_user::regrole
+						  AND v.oid = branch_view AND v.relnamespace::regnamespace::name = b.schema_name
+						  AND c.oid = changes_table AND c.relnamespace::regnamespace::name = b.changes_schema));
+CREATE POLICY branch_tables_drop ON ttpdb.branch_tables FOR DELETE
+	USING (EXISTS (SELECT 1 FROM ttpdb.branches b
+				   WHERE b.name = branch AND pg_has_role(current_user, b.owner, 'USAGE')));
+CREATE POLICY branch_events_read ON ttpdb.branch_events FOR SELECT USING (true);
+CREATE POLICY branch_events_record ON ttpdb.branch_events FOR INSERT
+	WITH CHECK (EXISTS (SELECT 1 FROM ttpdb.branches b
+						WHERE b.name = branch AND pg_has_role(current_user, b.owner, 'USAGE')));
+
 CREATE FUNCTION ttpdb.branch_record(op text, branch_name text, other text, at timestamptz,
 									tables jsonb DEFAULT NULL)
 	RETURNS void
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
@@ -71,49 +101,37 @@ DECLARE
 	t jsonb;
 BEGIN
 	IF op = 'branch' THEN
-		-- the schemas exist and belong to the caller
-		IF NOT EXISTS (SELECT 1 FROM pg_namespace n
-					   WHERE n.nspname = branch_name AND pg_has_role(session_user, n.nspowner, 'USAGE')
-						 AND pg_has_role(current_user, n.nspowner, 'USAGE'))
-		   OR NOT EXISTS (SELECT 1 FROM pg_namespace n
-						  WHERE n.nspname = 'ttpdb_branch_' || branch_name
-							AND pg_has_role(current_user, n.nspowner, 'USAGE')) THEN
-			RAISE EXCEPTION 'branch % has no schemas owned by the current role', branch_name
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
 		INSERT INTO ttpdb.branches VALUES (branch_name, other, at, now(), branch_name,
 										   'ttpdb_branch_' || branch_name, current_user::regrole);
 		FOR t IN SELECT * FROM jsonb_array_elements(tables) LOOP
-			IF (SELECT c.relnamespace::regnamespace::name FROM pg_class c
-				WHERE c.oid = (t->>'changes_table')::regclass) <> 'ttpdb_branch_' || branch_name
-			   OR (SELECT c.relnamespace::regnamespace::name FROM pg_class c
-				   WHERE c.oid = (t->>'branch_view')::regclass) <> branch_name THEN
-				RAISE EXCEPTION 'the tables of branch % must be in its schemas', branch_name
-					USING ERRCODE = 'insufficient_privilege';
-			END IF;
 			INSERT INTO ttpdb.branch_tables
 			VALUES (branch_name, (t->>'source_table')::regclass, (t->>'branch_view')::regclass,
 					(t->>'changes_table')::regclass,
 					ARRAY(SELECT jsonb_array_elements_text(t->'key_columns'))::name[]);
 		END LOOP;
-	ELSE
-		SELECT * INTO b FROM ttpdb.branches WHERE name = branch_name;
-		IF NOT FOUND OR NOT pg_has_role(current_user, b.owner, 'USAGE') THEN
-			RAISE EXCEPTION 'must be the owner of branch %', branch_name
-				USING ERRCODE = 'insufficient_privilege';
-		END IF;
-		IF op = 'drop' THEN
-			DELETE FROM ttpdb.branch_tables WHERE branch = branch_name;
-			DELETE FROM ttpdb.branches WHERE name = branch_name;
-		ELSIF op <> 'publish' THEN
-			RAISE EXCEPTION 'unknown branch operation %', op USING ERRCODE = 'invalid_parameter_value';
-		END IF;
+		INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at);
+		RETURN;
+	END IF;
+	SELECT * INTO b FROM ttpdb.branches WHERE name = branch_name;
+	IF NOT FOUND OR NOT pg_has_role(current_user, b.owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be the owner of branch %', branch_name
+			USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at);
+	IF op = 'drop' THEN
+		IF to_regnamespace(quote_ident(b.schema_name)) IS NOT NULL
+		   OR to_regnamespace(quote_ident(b.changes_schema)) IS NOT NULL THEN
+			RAISE EXCEPTION 'branch % still has its schemas', branch_name
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Use ttpdb.drop_branch().';
+		END IF;
+		DELETE FROM ttpdb.branch_tables WHERE branch = branch_name;
+		DELETE FROM ttpdb.branches WHERE name = branch_name;
+	ELSIF op <> 'publish' THEN
+		RAISE EXCEPTION 'unknown branch operation %', op USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 END
 $$;
-REVOKE ALL ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) TO PUBLIC;
 COMMENT ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) IS
 	'Used by ttpdb.branch(), ttpdb.publish() and ttpdb.drop_branch() to record what they did';
 
@@ -153,6 +171,7 @@ DECLARE
 	b ttpdb.branches;
 	bt ttpdb.branch_tables;
 	cols text;
+	own_cols text;
 	key_match text;
 	changes text;
 BEGIN
@@ -168,19 +187,24 @@ BEGIN
 		RAISE EXCEPTION 'branch "%" has no table %', branch_name, source
 			USING ERRCODE = 'undefined_table';
 	END IF;
-	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum)
-	INTO cols
+	-- the branch's own rows compute generated columns as the table would
+	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+		   string_agg(CASE WHEN a.attgenerated = 's'
+						   THEN format('%s AS %I', pg_get_expr(d.adbin, d.adrelid), a.attname)
+						   ELSE format('%I', a.attname) END, ', ' ORDER BY a.attnum)
+	INTO cols, own_cols
 	FROM pg_attribute a
+	LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 	WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped;
 	SELECT string_agg(format('c.%1$I = p.%1$I', k), ' AND ') INTO key_match
 	FROM unnest(bt.key_columns) k;
 	changes := CASE WHEN at IS NULL THEN bt.changes_table::text
 					ELSE format('ttpdb.as_of(NULL::%s, %s)', bt.changes_table, at) END;
 	RETURN format('(SELECT %1$s FROM %2$s p WHERE NOT EXISTS (SELECT 1 FROM %3$s c WHERE %4$s) '
-				  'UNION ALL SELECT %1$s FROM %3$s c WHERE NOT c.ttpdb_deleted)',
+				  'UNION ALL SELECT %5$s FROM %3$s c WHERE NOT c.ttpdb_deleted)',
 				  cols,
 				  ttpdb.branch_rows_sql(b.parent, source, quote_literal(b.forked_at) || '::timestamptz'),
-				  changes, key_match);
+				  changes, key_match, own_cols);
 END
 $$;
 COMMENT ON FUNCTION ttpdb.branch_rows_sql(text, regclass, text) IS
@@ -214,7 +238,10 @@ DECLARE
 	old_vals text;
 	set_new text;
 BEGIN
-	IF name IS NULL OR name !~ '^[a-z_][a-z0-9_]*$' OR length(name) > 49 THEN
+	IF name IS NULL THEN
+		RAISE EXCEPTION 'branch name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF name !~ '^[a-z_][a-z0-9_]*$' OR length(name) > 49 THEN
 		RAISE EXCEPTION 'invalid branch name "%"', name
 			USING ERRCODE = 'invalid_name',
 				  HINT = 'A branch name is a lower-case identifier of at most 49 characters: it names the branch''s schema.';
@@ -231,9 +258,9 @@ BEGIN
 	IF from_branch IS DISTINCT FROM 'main' THEN
 		parent := ttpdb.branch_get(from_branch);
 		IF fork_time < parent.created_at THEN
-			RAISE EXCEPTION 'branch "%" did not exist at %', from_branch, fork_time
+			RAISE EXCEPTION 'branch "%" did not exist yet at the time asked for', from_branch
 				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = format('It was created at %s.', parent.created_at);
+					  DETAIL = format('It was created at %s; the time asked for is %s.', parent.created_at, fork_time);
 		END IF;
 		IF tables IS NULL THEN
 			SELECT array_agg(t.source_table ORDER BY t.source_table::text) INTO tables
@@ -702,9 +729,10 @@ BEGIN
 				  DETAIL = format('Branched from it: %s.', children),
 				  HINT = 'Drop those branches first.';
 	END IF;
-	PERFORM ttpdb.branch_record('drop', name, NULL, NULL);
+	-- (only the schemas' owner can drop them)
 	EXECUTE format('DROP SCHEMA %I CASCADE', b.schema_name);
 	EXECUTE format('DROP SCHEMA %I CASCADE', b.changes_schema);
+	PERFORM ttpdb.branch_record('drop', name, NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION ttpdb.drop_branch(text) IS
