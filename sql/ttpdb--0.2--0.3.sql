@@ -648,8 +648,9 @@ BEGIN
 	END LOOP;
 
 	IF cardinality(conflicts) > 0 THEN
-		RAISE EXCEPTION 'cannot publish branch "%" into "%": % rows were changed in both',
-			from_branch, into_name, cardinality(conflicts)
+		RAISE EXCEPTION 'cannot publish branch "%" into "%": %', from_branch, into_name,
+			CASE WHEN cardinality(conflicts) = 1 THEN '1 row was changed in both'
+				 ELSE cardinality(conflicts) || ' rows were changed in both' END
 			USING ERRCODE = 'serialization_failure',
 				  DETAIL = 'Changed in both: ' || array_to_string(conflicts[1:10], '; ')
 						   || CASE WHEN cardinality(conflicts) > 10 THEN '; ...' ELSE '' END,
