@@ -184,8 +184,45 @@ SELECT entry, kind, undoes, statement FROM ttpdb.log ORDER BY entry DESC LIMIT 3
 SELECT * FROM ttpdb.verify();
 
 \echo
+\echo '== 5. Stage a risky change in a branch, then publish it'
+\echo
+\echo 'Month-end interest is a batch job.  Run it in a branch first: a branch'
+\echo 'is a schema whose views show the tables as they were when it was made,'
+\echo 'plus its own changes.  Making one copies no rows.'
+SELECT * FROM ttpdb.branch('staging', tables => '{accounts}');
+UPDATE staging.accounts SET balance = round(balance * 1.02, 2);
+\echo
+\echo 'Production has not moved; the branch has.  Compare them row by row:'
+SELECT * FROM accounts ORDER BY id;
+SELECT table_name, row_key, difference, a->>'balance' AS production, b->>'balance' AS staging
+FROM ttpdb.compare('main', 'staging');
+\echo
+\echo 'Meanwhile production goes on: carol pays in 25.'
+UPDATE accounts SET balance = balance + 25 WHERE id = 3;
+\echo
+\echo 'Publish checks every row three ways (as branched, in the branch, in'
+\echo 'production): carol''s row changed in both, so it is a conflict.'
+\set ON_ERROR_STOP 0
+\set SHOW_CONTEXT never
+SELECT * FROM ttpdb.publish('staging');
+\set SHOW_CONTEXT errors
+\set ON_ERROR_STOP 1
+\echo
+\echo 'Keep production''s carol and publish the rest, atomically, as one log'
+\echo 'entry (which ttpdb.undo() could take back):'
+SELECT * FROM ttpdb.publish('staging', on_conflict => 'skip');
+SELECT * FROM accounts ORDER BY id;
+\echo
+\echo 'Three histories: the log (what ran), the names (where main and staging'
+\echo 'pointed, when) and the versions (which state each one came from):'
+SELECT name, version, since::time(0) AS since, how FROM ttpdb.name_history ORDER BY entry, name;
+SELECT ttpdb.drop_branch('staging');
+
+\echo
 \echo 'The tables readings and accounts and type pdist are yours to explore.  Try:'
 \echo '    SELECT * FROM outcomes(''{"red": 0.7, "blue": 0.3}'');'
 \echo '    SET ttpdb.as_of = ''<a time from ttpdb.commit_times>''; SELECT * FROM accounts;'
 \echo '    SELECT * FROM ttpdb.log;'
+\echo '    SELECT * FROM ttpdb.branch(''try'', tables => ''{accounts}''); -- then write to try.accounts'
+\echo '    SELECT * FROM ttpdb.replay(''rebuilt'');  -- the tables rebuilt from the log'
 \echo '    \\df ttpdb.*'
