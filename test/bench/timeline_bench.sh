@@ -131,13 +131,14 @@ exec_ms()
 		grep -o '"Execution Time": [0-9.]*' | grep -o '[0-9.]*$'
 }
 
-# The median of RUNS exec_ms of the same arguments.
-median_ms()
+# Put under KEY $1 the median of RUNS exec_ms of the other arguments.
+put_ms()
 {
-	local t
+	local key=$1 t
+	shift
 	t=$(for _ in $(seq "$RUNS"); do exec_ms "$@"; done)
 	[ "$(wc -w <<<"$t")" = "$RUNS" ] || ttpdb_die "could not time: $1"
-	bench_median <<<"$t"
+	bench_put "$key" "$(bench_median <<<"$t")"
 }
 
 # awk arithmetic, for the report
@@ -175,9 +176,9 @@ bench_put load_before "$(bench_loadavg)"
 # 1. branch creation
 for size in $SIZES; do
 	ttpdb_log "branch of t_$size"
-	bench_put "branch_$size" "$(median_ms "SELECT count(*) FROM ttpdb.branch('b_$size', tables => ARRAY['t_$size'::regclass])")"
-	bench_put "branch_read_$size" "$(median_ms "SELECT * FROM b_$size.t_$size WHERE id = $((size / 2))" \
-		"SELECT count(*) FROM ttpdb.branch('b_$size', tables => ARRAY['t_$size'::regclass])")"
+	put_ms "branch_$size" "SELECT count(*) FROM ttpdb.branch('b_$size', tables => ARRAY['t_$size'::regclass])"
+	put_ms "branch_read_$size" "SELECT * FROM b_$size.t_$size WHERE id = $((size / 2))" \
+		"SELECT count(*) FROM ttpdb.branch('b_$size', tables => ARRAY['t_$size'::regclass])"
 done
 
 # 2. publish
@@ -193,8 +194,8 @@ for size in $SIZES; do
 			|| ' ' || count(*) FROM ttpdb.publish('$b')" -c "ROLLBACK")
 		[ "$got" = "$changed $changed" ] ||
 			ttpdb_die "publish of $b: $got rows updated/returned, expected $changed"
-		bench_put "write_${size}_$changed" "$(median_ms "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0")"
-		bench_put "publish_${size}_$changed" "$(median_ms "SELECT count(*) FROM ttpdb.publish('$b')")"
+		put_ms "write_${size}_$changed" "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0"
+		put_ms "publish_${size}_$changed" "SELECT count(*) FROM ttpdb.publish('$b')"
 	done
 done
 
@@ -237,17 +238,17 @@ for w in $WORKLOADS; do
 	bench_put "counts_$w" "$counts"
 	ttpdb_log "replay, $w: replay of entries $first..$last ($(cut -d' ' -f1-4 <<<"$counts"))"
 	# shellcheck disable=SC2059
-	bench_put "replay_all_$w" "$(median_ms "SELECT count(*) FROM $(printf "$replay" "$last")")"
+	put_ms "replay_all_$w" "SELECT count(*) FROM $(printf "$replay" "$last")"
 	# shellcheck disable=SC2059
-	bench_put "replay_half_$w" "$(median_ms "SELECT count(*) FROM $(printf "$replay" $((first + half - 1)))")"
+	put_ms "replay_half_$w" "SELECT count(*) FROM $(printf "$replay" $((first + half - 1)))"
 	# shellcheck disable=SC2059
-	bench_put "replay_one_$w" "$(median_ms "SELECT count(*) FROM $(printf "$replay" "$first")")"
+	put_ms "replay_one_$w" "SELECT count(*) FROM $(printf "$replay" "$first")"
 	base="(SELECT committed_at - interval '1 microsecond' FROM ttpdb.log WHERE entry = $first)"
 	copy="CREATE SCHEMA rc; SELECT ttpdb.replay_create_table('rc', 'acc'::regclass);"
-	bench_put "copy_$w" "$(median_ms "INSERT INTO rc.acc SELECT id, balance, filler FROM ttpdb.as_of(NULL::acc, $base)" "$copy")"
-	bench_put "check_$w" "$(median_ms "SELECT ttpdb.replay_differences('rc.acc', format('ttpdb.as_of(NULL::acc, %L::timestamptz)',
+	put_ms "copy_$w" "INSERT INTO rc.acc SELECT id, balance, filler FROM ttpdb.as_of(NULL::acc, $base)" "$copy"
+	put_ms "check_$w" "SELECT ttpdb.replay_differences('rc.acc', format('ttpdb.as_of(NULL::public.acc, %L::timestamptz)',
 		(SELECT committed_at FROM ttpdb.log WHERE entry = $last)))" \
-		"$copy INSERT INTO rc.acc SELECT id, balance, filler FROM ttpdb.as_of(NULL::acc, $base)")"
+		"$copy INSERT INTO rc.acc SELECT id, balance, filler FROM ttpdb.as_of(NULL::acc, $base)"
 done
 bench_put load_after "$(bench_loadavg)"
 
@@ -256,6 +257,11 @@ get()
 {
 	sed -n "s/^$1=//p" "$results" | tail -1
 }
+# a time in ms, to 0.1 ms
+getf()
+{
+	calc '%.1f' "$(get "$1")"
+}
 echo
 echo "ttpdb timeline benchmark: $("$PG_BINDIR/postgres" --version), $(nproc) cores, RUNS=$RUNS (medians)"
 echo "load average (1 min): $(get quiet); $(get load_before) before measuring, $(get load_after) after"
@@ -263,7 +269,7 @@ echo
 echo "| table rows | ttpdb.branch(), ms | one row by key through the branch's view, ms |"
 echo "| ---: | ---: | ---: |"
 for size in $SIZES; do
-	echo "| $size | $(get "branch_$size") | $(get "branch_read_$size") |"
+	echo "| $size | $(getf "branch_$size") | $(getf "branch_read_$size") |"
 done
 echo
 echo "| table rows | rows changed | the UPDATE through the branch's view, ms | ttpdb.publish(), ms | publish per changed row, ms |"
@@ -273,7 +279,7 @@ for size in $SIZES; do
 	for changed in $CHANGES; do
 		((changed <= size)) || continue
 		p=$(get "publish_${size}_$changed")
-		echo "| $size | $changed | $(get "write_${size}_$changed") | $p | $(calc '%.3f' "$p / $changed") |"
+		echo "| $size | $changed | $(getf "write_${size}_$changed") | $(calc '%.1f' "$p") | $(calc '%.3f' "$p / $changed") |"
 		[ -z "$lo" ] && lo="$changed $p"
 		hi="$changed $p"
 	done
@@ -296,7 +302,7 @@ for w in $WORKLOADS; do
 	one=$(get "replay_one_$w")
 	rate=$(calc '%.0f' "$REPLAY_N / ($all / 1000)")
 	net=$(calc '%.0f' "($REPLAY_N - 1) / (($all - $one) / 1000)")
-	echo "| $w | $nre / $nfx / $nbad / $asof | $orig | $all | $one | $(get "copy_$w") | $(get "check_$w") | $rate | $net | $(calc '%.2fx' "$net / $orig") | $(calc '%.2f' "(($all - $hlf) / ($REPLAY_N - $half)) / (($hlf - $one) / ($half - 1))") |"
+	echo "| $w | $nre / $nfx / $nbad / $asof | $(calc '%.0f' "$orig") | $(calc '%.1f' "$all") | $(calc '%.1f' "$one") | $(getf "copy_$w") | $(getf "check_$w") | $rate | $net | $(calc '%.2fx' "$net / $orig") | $(calc '%.2f' "(($all - $hlf) / ($REPLAY_N - $half)) / (($hlf - $one) / ($half - 1))") |"
 done
 echo
 echo "replay: $REPLAY_N entries of pgbench -M simple -c 1 -t $REPLAY_N on a ttpdb table of $REPLAY_ROWS rows; scripts:"
