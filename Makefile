@@ -34,7 +34,8 @@ OBJS = \
 	src/log/log_copy.o \
 	src/log/log_write.o \
 	src/log/log_funcs.o \
-	src/timeline/replay_exec.o
+	src/timeline/replay_exec.o \
+	src/timeline/undo_ddl.o
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/pdist
 SHLIB_LINK += -llz4

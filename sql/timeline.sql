@@ -11,7 +11,12 @@ CREATE TEMP TABLE walk_base AS SELECT :base::bigint AS base;
 -- The histories as they stood after an entry.
 CREATE FUNCTION walk_system_history(upto bigint) RETURNS TABLE (entry bigint, kind text, statement text)
 	LANGUAGE sql AS $$
-	SELECT h.entry - (SELECT base FROM walk_base), h.kind, h.statement FROM ttpdb.system_history h
+	SELECT h.entry - (SELECT base FROM walk_base), h.kind,
+		   CASE WHEN h.kind = 'UNDO' THEN format('(the UNDO of entry %s)',
+												(SELECT l.undoes FROM ttpdb.log l WHERE l.entry = h.entry)
+												- (SELECT base FROM walk_base))
+				ELSE h.statement END
+	FROM ttpdb.system_history h
 	WHERE h.entry > (SELECT base FROM walk_base) AND h.entry <= upto + (SELECT base FROM walk_base) ORDER BY h.entry $$;
 CREATE FUNCTION walk_name_history(upto bigint)
 	RETURNS TABLE (name text, version bigint, entry bigint, how text)

@@ -1537,3 +1537,111 @@ CREATE OR REPLACE FUNCTION ttpdb.undoable_kind(kind text) RETURNS boolean
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 	AS $$ SELECT $1 IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT', 'DO', 'CALL',
 						'EXECUTE', 'COMMIT', 'UNDO', 'AMEND', 'TRUNCATE TABLE', 'FETCH') $$;
+
+--------------------------------------------------------------------------
+-- UNDO of DDL, where the log's text tells the reverse
+--------------------------------------------------------------------------
+
+-- The entries an UNDO (or AMEND) that was not itself undone took back.
+CREATE FUNCTION ttpdb.undone_entries() RETURNS bigint[]
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	undone bigint[] := '{}';
+	e record;
+BEGIN
+	-- later entries decide about earlier ones: walk back
+	FOR e IN SELECT l.entry, l.undoes FROM ttpdb.log l WHERE l.undoes IS NOT NULL ORDER BY l.entry DESC LOOP
+		CONTINUE WHEN e.entry = ANY (undone);
+		undone := undone || e.undoes;
+	END LOOP;
+	RETURN undone;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.undone_entries() IS
+	'The entries taken back by an UNDO or AMEND that was not itself undone';
+
+CREATE FUNCTION ttpdb.ddl_inverse(statement text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ttpdb_ddl_inverse' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.ddl_inverse(text) IS
+	'What undoing a DDL statement takes, if its text tells (drop_table, drop_index, drop_column, rename_table, rename_column), else NULL';
+
+CREATE OR REPLACE FUNCTION ttpdb.undo(entry bigint, on_conflict text DEFAULT 'error')
+	RETURNS TABLE (table_name regclass, row_key jsonb, action text, outcome text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	k text;
+	stmt text;
+	tbls regclass[];
+	tbl regclass;
+	inverse jsonb;
+	later bigint[];
+	ddl text;
+BEGIN
+	SELECT l.kind, l.statement, l.tables INTO k, stmt, tbls FROM ttpdb.log l WHERE l.entry = undo.entry;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'log entry % does not exist', undo.entry
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF ttpdb.undoable_kind(k) AND ttpdb.entry_ran_ddl(undo.entry) THEN
+		k := k || ' running DDL';
+	END IF;
+	IF ttpdb.undoable_kind(k) THEN
+		IF on_conflict IS NULL OR on_conflict NOT IN ('error', 'skip', 'overwrite') THEN
+			RAISE EXCEPTION 'invalid on_conflict value: %', on_conflict
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Use ''error'' (the default), ''skip'' or ''overwrite''.';
+		END IF;
+		PERFORM ttpdb.log_mark_undo(undo.entry);
+		RETURN QUERY SELECT * FROM ttpdb.undo_changes(undo.entry, NULL, on_conflict);
+		RETURN;
+	END IF;
+
+	-- DDL: possible when the statement's text tells its reverse
+	IF k NOT LIKE '% running DDL' AND stmt <> '<insufficient privilege>' THEN
+		inverse := ttpdb.ddl_inverse(stmt);
+	END IF;
+	IF inverse IS NULL OR cardinality(tbls) <> 1 THEN
+		RAISE EXCEPTION 'cannot undo log entry % (%)', undo.entry, k
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'The log does not record the definitions a DDL statement replaced.',
+				  HINT = 'CREATE TABLE, CREATE INDEX with a name, ALTER TABLE ... ADD COLUMN and renames of tables and columns can be undone; for the rest, write the reverse statement yourself.';
+	END IF;
+	tbl := tbls[1];
+	IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = tbl) THEN
+		RAISE EXCEPTION 'cannot undo log entry %: the table it changed no longer exists', undo.entry
+			USING ERRCODE = 'undefined_table';
+	END IF;
+	-- what was done to the table since (and not undone) would be lost or broken
+	SELECT array_agg(l.entry ORDER BY l.entry) INTO later
+	FROM ttpdb.log l
+	WHERE l.entry > undo.entry AND l.tables && ARRAY[tbl] AND l.undoes IS NULL
+	  AND l.entry <> ALL (ttpdb.undone_entries());
+	IF later IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot undo log entry %: later entries changed table %', undo.entry, tbl
+			USING ERRCODE = 'serialization_failure',
+				  DETAIL = format('Later entries: %s.', array_to_string(later[1:10], ', ')
+								  || CASE WHEN cardinality(later) > 10 THEN ', ...' ELSE '' END),
+				  HINT = 'Undo them first, the latest first.';
+	END IF;
+	ddl := CASE inverse ->> 'undo'
+		WHEN 'drop_table' THEN format('DROP TABLE %s', tbl)
+		WHEN 'drop_index' THEN format('DROP INDEX %I.%I',
+									  (SELECT c.relnamespace::regnamespace::name FROM pg_class c WHERE c.oid = tbl),
+									  inverse ->> 'index')
+		WHEN 'drop_column' THEN format('ALTER TABLE %s DROP COLUMN %I', tbl, inverse ->> 'column')
+		WHEN 'rename_table' THEN format('ALTER TABLE %s RENAME TO %I', tbl, inverse ->> 'to')
+		WHEN 'rename_column' THEN format('ALTER TABLE %s RENAME COLUMN %I TO %I', tbl,
+										 inverse ->> 'from', inverse ->> 'to') END;
+	table_name := tbl;
+	PERFORM ttpdb.log_mark_undo(undo.entry);
+	EXECUTE ddl;
+	row_key := NULL;
+	action := inverse ->> 'undo';
+	outcome := 'done';
+	RETURN NEXT;
+END
+$$;

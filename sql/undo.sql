@@ -99,7 +99,36 @@ SELECT * FROM ttpdb.undo(entry_at(0));
 SELECT * FROM item ORDER BY id;
 
 -- What cannot be undone says so.
-SELECT undo_error(:base + 1);						-- CREATE TABLE
+SELECT undo_error(:base + 1);						-- CREATE TABLE, changed since
+
+-- DDL whose reverse its text tells: undone latest first
+CREATE TABLE shape (id int PRIMARY KEY, v int) USING ttpdb;
+SELECT entry_at(0) AS e_create \gset
+ALTER TABLE shape ADD COLUMN w text;
+SELECT entry_at(0) AS e_add \gset
+CREATE INDEX shape_v ON shape (v);
+SELECT entry_at(0) AS e_index \gset
+ALTER TABLE shape RENAME COLUMN w TO note;
+SELECT entry_at(0) AS e_rename_column \gset
+ALTER TABLE shape RENAME TO form;
+SELECT entry_at(0) AS e_rename \gset
+SELECT undo_error(:e_create);							-- changed since
+SELECT * FROM ttpdb.undo(:e_rename);
+SELECT * FROM ttpdb.undo(:e_rename_column);
+SELECT * FROM ttpdb.undo(:e_index);
+SELECT * FROM ttpdb.undo(:e_add);
+SELECT attname FROM pg_attribute WHERE attrelid = 'shape'::regclass AND attnum > 0 AND NOT attisdropped
+ORDER BY attnum;
+SELECT undo_error(entry_at(0));							-- the undo of DDL ran DDL
+SELECT action, outcome FROM ttpdb.undo(:e_create);		-- the changes since were all undone
+SELECT to_regclass('shape') AS shape;
+-- DDL whose reverse its text does not tell
+CREATE TABLE remark (id int PRIMARY KEY) USING ttpdb;
+CREATE INDEX ON remark (id);
+SELECT undo_error(entry_at(0));							-- an index without a name
+COMMENT ON TABLE remark IS 'remarks';
+SELECT undo_error(entry_at(0));							-- the comment it replaced is not kept
+DROP TABLE remark;
 SELECT * FROM ttpdb.undo(-1);
 SELECT * FROM ttpdb.undo(NULL);
 SELECT * FROM ttpdb.undo_transaction('1');

@@ -307,6 +307,7 @@ done
 echo
 echo "replay: $REPLAY_N entries of pgbench -M simple -c 1 -t $REPLAY_N on a ttpdb table of $REPLAY_ROWS rows; scripts:"
 for w in $WORKLOADS; do
-	echo "    $w: ${script[$w]}  (applied from effects because: $(get "counts_$w" | cut -d' ' -f5-))"
+	why=$(get "counts_$w" | cut -d' ' -f5-)
+	echo "    $w: ${script[$w]}  (applied from effects because: ${why:-none was})"
 	echo "        original from the log's commit times: $(calc '%.0f' "($REPLAY_N - 1) / ($(get "span_$w") / 1000)") entries/s"
 done
