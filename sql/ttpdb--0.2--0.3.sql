@@ -14,8 +14,8 @@
 -- The branches and their tables
 --------------------------------------------------------------------------
 
--- ttpdb tables: what the branches were at any time is kept, and the entry
--- that created or ended each row is CAUSED_BY's answer.
+-- Heap tables, so that the extension installs without the library
+-- preloaded; what the branches were over time is ttpdb.branch_events'.
 CREATE TABLE ttpdb.branches (
 	name text PRIMARY KEY,
 	parent text NOT NULL,
@@ -24,7 +24,7 @@ CREATE TABLE ttpdb.branches (
 	schema_name name NOT NULL,
 	changes_schema name NOT NULL,
 	owner regrole NOT NULL
-) USING ttpdb;
+) USING heap;
 COMMENT ON TABLE ttpdb.branches IS
 	'The branches: each one''s parent, the time it was branched from it, and its schemas';
 GRANT SELECT ON ttpdb.branches TO PUBLIC;
@@ -37,7 +37,7 @@ CREATE TABLE ttpdb.branch_tables (
 	changes_table regclass NOT NULL,
 	key_columns name[] NOT NULL,
 	PRIMARY KEY (branch, source_table)
-) USING ttpdb;
+) USING heap;
 COMMENT ON TABLE ttpdb.branch_tables IS
 	'The tables of each branch: the table it shows, the view that shows it, and the table of its changes';
 GRANT SELECT ON ttpdb.branch_tables TO PUBLIC;
@@ -51,7 +51,8 @@ CREATE TABLE ttpdb.branch_events (
 	event text NOT NULL CHECK (event IN ('branch', 'publish', 'drop')),
 	branch text NOT NULL,
 	other_branch text,
-	at timestamptz
+	at timestamptz,
+	changes_tables oid[]		-- for a branch: its changes tables, kept after a drop
 ) USING heap;
 COMMENT ON TABLE ttpdb.branch_events IS
 	'Branch creations, publishes and drops, for the name history';
@@ -109,7 +110,9 @@ BEGIN
 					(t->>'changes_table')::regclass,
 					ARRAY(SELECT jsonb_array_elements_text(t->'key_columns'))::name[]);
 		END LOOP;
-		INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at);
+		INSERT INTO ttpdb.branch_events
+		VALUES (op, branch_name, other, at,
+				ARRAY(SELECT (x->>'changes_table')::regclass::oid FROM jsonb_array_elements(tables) x));
 		RETURN;
 	END IF;
 	SELECT * INTO b FROM ttpdb.branches WHERE name = branch_name;
@@ -773,9 +776,10 @@ DECLARE
 	old_v bigint;
 	new_v bigint;
 BEGIN
-	SELECT coalesce(jsonb_object_agg((h.version).changes_table::oid::text, (h.version).branch), '{}')
+	SELECT coalesce(jsonb_object_agg(c::text, b.branch), '{}')
 	INTO owner_of
-	FROM ttpdb.history(NULL::ttpdb.branch_tables) h;
+	FROM ttpdb.branch_events b, unnest(b.changes_tables) c
+	WHERE b.event = 'branch';
 
 	FOR e IN
 		SELECT l.entry, l.committed_at, l.tables, l.undoes, l.kind, ev.event, ev.branch AS ev_branch,
