@@ -298,7 +298,7 @@ BEGIN
 	FOREACH src IN ARRAY tables LOOP
 		IF (SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.oid = src)
 		   IS DISTINCT FROM 'ttpdb' THEN
-			RAISE EXCEPTION '"%" is not a ttpdb table', src
+			RAISE EXCEPTION 'table % is not a ttpdb table', src
 				USING ERRCODE = 'wrong_object_type',
 					  HINT = 'Only tables USING ttpdb have the history a branch reads.';
 		END IF;
@@ -936,8 +936,10 @@ COMMENT ON FUNCTION ttpdb.tracked_tables() IS
 
 -- Make a replay table: the source's columns at the same positions (a
 -- dropped column is dropped again, so that digests hash alike), its
--- constraints and indexes, and the digest trigger.  Heap: a replay's
--- tables are scratch, not history.
+-- defaults, keys and indexes, and the digest trigger; not its CHECK and NOT
+-- NULL constraints, which a row of the past need not meet (every statement
+-- replayed once succeeded).  Heap: a replay's tables are scratch, not
+-- history.
 CREATE FUNCTION ttpdb.replay_create_table(target name, src regclass) RETURNS regclass
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -952,7 +954,7 @@ BEGIN
 						   ELSE format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
 									   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
 											THEN format(' COLLATE %s', a.attcollation::regcollation) ELSE '' END,
-									   CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
+									   '',
 									   CASE WHEN a.attgenerated = 's'
 											THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid))
 											WHEN d.adbin IS NOT NULL
@@ -971,7 +973,7 @@ BEGIN
 		UNION ALL
 		SELECT * FROM (
 			SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', tgt, c.conname, pg_get_constraintdef(c.oid))
-			FROM pg_constraint c WHERE c.conrelid = src AND c.contype IN ('p', 'u', 'c', 'x')
+			FROM pg_constraint c WHERE c.conrelid = src AND c.contype IN ('p', 'u', 'x')
 			ORDER BY c.contype <> 'p', c.conname) k
 		UNION ALL
 		SELECT * FROM (
@@ -1016,7 +1018,9 @@ DECLARE
 	versions_loaded jsonb := '{}';	-- source oid -> its versions are in the temp table
 	e record;
 	t record;
+	r record;
 	stmt text;
+	stmts text[];
 	rows_done bigint;
 	matched boolean;
 	total bigint;
@@ -1024,18 +1028,27 @@ DECLARE
 	last_note timestamptz := clock_timestamp();
 	keys name[];
 	ins_cols text;
+	ins_vals text;
 	key_match text;
+	key_json text;
 	n bigint;
 	v text;
-	statement_path text;
+	present boolean;
+	not_found bigint;
+	amending boolean := amended_entry IS NOT NULL;
+	undone bigint[] := '{}';
+	amendment_of jsonb := '{}';		-- entry -> the statements an AMEND not undone replaced it with
 	-- after the amended entry the history is a new one: statements that
 	-- run again are meant to change other rows than they did
 	diverged boolean := false;
+	err_state text;
+	err_message text;
+	err_detail text;
 BEGIN
 	SELECT l.committed_at - interval '1 microsecond' INTO base_time
 	FROM ttpdb.log l WHERE l.entry = from_entry;
 	EXECUTE format('CREATE SCHEMA %I', target);
-	target_ns := target::regnamespace;
+	SELECT n.oid INTO target_ns FROM pg_namespace n WHERE n.nspname = target;
 	FOREACH src IN ARRAY tables LOOP
 		tgt := ttpdb.replay_create_table(target, src);
 		map := map || jsonb_build_object(src::oid::text, tgt::oid);
@@ -1050,6 +1063,15 @@ BEGIN
 	CREATE TEMP TABLE IF NOT EXISTS ttpdb_replay_versions (
 		source oid, created_entry bigint, ended_entry bigint, version text) ON COMMIT DROP;
 	TRUNCATE ttpdb_replay_versions;
+	-- an amended history is the amended log's: no UNDO or AMEND entries, no
+	-- entries they took back, amended entries replaced
+	IF amending THEN
+		undone := ttpdb.undone_entries();
+		SELECT coalesce(jsonb_object_agg(l.undoes::text, to_jsonb(a.statements)), '{}') INTO amendment_of
+		FROM ttpdb.log l
+		JOIN ttpdb.amendments a ON ttpdb.caused_by(a.xmin, a.cmin, a.xmax) = l.entry
+		WHERE l.kind = 'AMEND' AND l.entry <> ALL (undone);
+	END IF;
 
 	SELECT count(*) INTO total FROM ttpdb.log l
 	WHERE l.entry BETWEEN from_entry AND upto_entry AND l.tables && replay_run.tables;
@@ -1058,12 +1080,14 @@ BEGIN
 		SELECT l.entry, l.kind, l.statement, l.parameters, l.tables, l.deterministic, l.undoes,
 			   l.nondeterminism ->> 'search_path' AS search_path, l.rows, l.nested,
 			   decode(l.effects ->> 'digest', 'hex') AS table_digests, l.committed_at, l.ends_transaction
+		-- (one entry past the range tells whether the last one ends its transaction)
 		FROM (SELECT l.*,
 					 lead(l.xid) OVER (ORDER BY l.entry) IS DISTINCT FROM l.xid
 					   AND bool_or(l.tables && replay_run.tables) OVER (PARTITION BY l.xid) AS ends_transaction
-			  FROM ttpdb.log l WHERE l.entry BETWEEN from_entry AND upto_entry) l
-		WHERE l.tables && replay_run.tables OR l.entry = amended_entry
-		   OR (check_transactions AND l.ends_transaction)
+			  FROM ttpdb.log l WHERE l.entry BETWEEN from_entry AND upto_entry + 1) l
+		WHERE l.entry <= upto_entry
+		  AND (l.tables && replay_run.tables OR l.entry = amended_entry
+			   OR (check_transactions AND l.ends_transaction))
 		ORDER BY l.entry
 	LOOP
 		<<one_entry>>
@@ -1079,15 +1103,32 @@ BEGIN
 			last_note := clock_timestamp();
 		END IF;
 
+		-- entries the amended history replaces or does not hold
+		stmts := NULL;
 		IF e.entry = amended_entry THEN
-			statement_path := format('%I, %s', target, coalesce(e.search_path, 'public'));
-			PERFORM set_config('search_path', statement_path, true);
-			FOREACH stmt IN ARRAY coalesce(replacement, '{}') LOOP
+			stmts := coalesce(replacement, '{}');
+		ELSIF amending AND e.undoes IS NOT NULL THEN
+			replayed := 'skipped';
+			detail := format('an %s is not part of the amended history', e.kind);
+			RETURN NEXT;
+			EXIT one_entry;
+		ELSIF amending AND e.entry = ANY (undone) THEN
+			IF NOT amendment_of ? e.entry::text THEN
+				replayed := 'skipped';
+				detail := 'undone, it is not part of the amended history';
+				RETURN NEXT;
+				EXIT one_entry;
+			END IF;
+			stmts := ARRAY(SELECT jsonb_array_elements_text(amendment_of -> e.entry::text));
+		END IF;
+		IF stmts IS NOT NULL THEN
+			PERFORM set_config('search_path', format('%I, %s', target, coalesce(e.search_path, 'public')), true);
+			FOREACH stmt IN ARRAY stmts LOOP
 				rows_done := ttpdb.replay_statement(stmt, NULL, target_ns);
 				IF rows_done IS NULL THEN
 					RAISE EXCEPTION 'cannot amend with "%"', stmt
 						USING ERRCODE = 'feature_not_supported',
-							  DETAIL = 'An amendment is one INSERT, UPDATE, DELETE or MERGE per array element, on the tables the amended history holds, named without a schema.';
+							  DETAIL = 'An amendment is one INSERT, UPDATE, DELETE or MERGE per array element, on the tables the amended history holds, named without a schema, calling no volatile function and not reading the transaction''s time.';
 				END IF;
 			END LOOP;
 			PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -1096,7 +1137,7 @@ BEGIN
 			END LOOP;
 			diverged := true;
 			replayed := 'amended';
-			detail := format('replaced by %s statements', cardinality(coalesce(replacement, '{}')));
+			detail := format('replaced by %s statements', cardinality(stmts));
 			RETURN NEXT;
 			EXIT one_entry;
 		END IF;
@@ -1110,14 +1151,16 @@ BEGIN
 
 		-- run it again where that is safe and repeatable
 		replayed := NULL;
-		IF e.kind IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE') AND e.deterministic
+		IF e.statement = '<insufficient privilege>' THEN
+			detail := 'its statement is not visible to the current role';
+		ELSIF e.kind IN ('INSERT', 'UPDATE', 'DELETE', 'MERGE') AND e.deterministic
 		   AND e.undoes IS NULL AND e.search_path IS NOT NULL AND e.table_digests IS NOT NULL THEN
 			BEGIN
 				PERFORM set_config('search_path', format('%I, %s', target, e.search_path), true);
 				rows_done := ttpdb.replay_statement(e.statement, e.parameters, target_ns);
 				PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
 				IF rows_done IS NULL THEN
-					detail := 'it reads or writes tables the replay does not hold';
+					detail := 'it reads or writes tables the replay does not hold, calls a volatile function or reads the time';
 				ELSE
 					matched := rows_done = e.rows;
 					FOR t IN SELECT s.tbl, s.i FROM unnest(e.tables) WITH ORDINALITY s(tbl, i) LOOP
@@ -1153,8 +1196,10 @@ BEGIN
 			EXIT one_entry;
 		END IF;
 
-		-- apply it from the versions it ended and made
+		-- apply it from the versions it ended and made: by key, to the rows
+		-- as the entry found them (an amended history may not have them)
 		matched := true;
+		not_found := 0;
 		FOR t IN SELECT s.tbl, s.i FROM unnest(e.tables) WITH ORDINALITY s(tbl, i) LOOP
 			CONTINUE WHEN NOT map ? t.tbl::oid::text;
 			src := t.tbl::oid::regclass;
@@ -1169,25 +1214,49 @@ BEGIN
 			END IF;
 			keys := ttpdb.row_identity(src);
 			IF keys IS NOT NULL AND (SELECT c.relreplident <> 'f' FROM pg_class c WHERE c.oid = src) THEN
-				SELECT string_agg(format('y.%1$I = ($1::%2$s).%1$I', k, src), ' AND ') INTO key_match
+				SELECT string_agg(format('y.%1$I = ($1::%2$s).%1$I', k, src), ' AND '),
+					   format('jsonb_build_object(%s)',
+							  string_agg(format('%L, (rv.version::%s).%I', k, src, k), ', '))
+				INTO key_match, key_json
 				FROM unnest(keys) k;
 			ELSE
 				key_match := format('y::text = $1::%s::text', src);
+				key_json := 'rv.version';
 			END IF;
 			SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
 				   string_agg(format('($1::%s).%I', src, a.attname), ', ' ORDER BY a.attnum)
-			INTO ins_cols, stmt
+			INTO ins_cols, ins_vals
 			FROM pg_attribute a
 			WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
-			FOR v IN SELECT rv.version FROM ttpdb_replay_versions rv
-					 WHERE rv.source = src::oid AND rv.ended_entry = e.entry LOOP
-				EXECUTE format('DELETE FROM %1$s x WHERE x.ctid = (SELECT y.ctid FROM %1$s y WHERE %2$s LIMIT 1)',
-							   tgt, key_match) USING v;
-			END LOOP;
-			FOR v IN SELECT rv.version FROM ttpdb_replay_versions rv
-					 WHERE rv.source = src::oid AND rv.created_entry = e.entry LOOP
-				EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)', tgt, ins_cols, stmt)
-					USING v;
+			FOR r IN EXECUTE format($q$
+				SELECT (array_agg(rv.version) FILTER (WHERE rv.ended_entry = $1))[1] AS before,
+					   (array_agg(rv.version) FILTER (WHERE rv.created_entry = $1))[1] AS after
+				FROM ttpdb_replay_versions rv
+				WHERE rv.source = $2 AND (rv.ended_entry = $1 OR rv.created_entry = $1)
+				GROUP BY %s
+				-- deletes (and key changes) first, then updates, then inserts
+				ORDER BY CASE WHEN NOT bool_or(rv.created_entry = $1) THEN 0
+							  WHEN bool_or(rv.ended_entry = $1) THEN 1 ELSE 2 END$q$, key_json)
+			USING e.entry, src::oid
+			LOOP
+				EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s y WHERE %s)', tgt, key_match)
+					INTO present USING coalesce(r.before, r.after);
+				IF r.before IS NOT NULL THEN
+					IF present THEN
+						EXECUTE format('DELETE FROM %1$s x WHERE x.ctid = (SELECT y.ctid FROM %1$s y WHERE %2$s LIMIT 1)',
+									   tgt, key_match) USING r.before;
+					ELSE
+						not_found := not_found + 1;
+						CONTINUE;		-- nothing to update or delete
+					END IF;
+				ELSIF present THEN
+					not_found := not_found + 1;
+					CONTINUE;			-- an insert of a key there already
+				END IF;
+				IF r.after IS NOT NULL THEN
+					EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)', tgt, ins_cols, ins_vals)
+						USING r.after;
+				END IF;
 			END LOOP;
 			IF e.table_digests IS NOT NULL THEN
 				matched := matched AND ttpdb.replay_digest_take(tgt)
@@ -1199,7 +1268,25 @@ BEGIN
 		END LOOP;
 		replayed := 'applied from effects';
 		digest_matches := matched;
+		IF not_found > 0 THEN
+			detail := concat_ws('; ', detail,
+								format('%s of its rows were not as it found them, and are left as they are', not_found));
+		END IF;
 		RETURN NEXT;
+		EXCEPTION
+			WHEN OTHERS THEN
+				-- an amendment's own statements speak for themselves
+				IF e.entry = amended_entry THEN
+					RAISE;
+				END IF;
+				GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+										err_detail = PG_EXCEPTION_DETAIL;
+				IF err_detail = '' THEN
+					RAISE EXCEPTION 'replaying log entry %: %', e.entry, err_message
+						USING ERRCODE = err_state;
+				END IF;
+				RAISE EXCEPTION 'replaying log entry %: %', e.entry, err_message
+					USING ERRCODE = err_state, DETAIL = err_detail;
 		END one_entry;
 		-- the replay so far against the tables as of the transaction's commit
 		IF check_transactions AND e.ends_transaction THEN
@@ -1282,19 +1369,25 @@ BEGIN
 				  HINT = format('A replay starts from the tables as they were before a transaction: from entry %s.',
 								first_of_transaction);
 	END IF;
-	tables := coalesce(tables, ttpdb.tracked_tables());
-	IF tables IS NULL OR cardinality(tables) = 0 THEN
+	tables := ARRAY(SELECT DISTINCT u FROM unnest(coalesce(tables, ttpdb.tracked_tables())) u);
+	IF cardinality(tables) = 0 THEN
 		RAISE EXCEPTION 'there is no ttpdb table to replay' USING ERRCODE = 'undefined_table';
 	END IF;
 	FOREACH src IN ARRAY tables LOOP
 		IF (SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.oid = src)
 		   IS DISTINCT FROM 'ttpdb' THEN
-			RAISE EXCEPTION '"%" is not a ttpdb table', src
+			RAISE EXCEPTION 'table % is not a ttpdb table', src
 				USING ERRCODE = 'wrong_object_type';
 		END IF;
 		IF NOT has_table_privilege(src, 'SELECT') THEN
 			RAISE EXCEPTION 'permission denied for table %', src
 				USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		-- the versions a replay reads are not filtered by the policies
+		IF (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = src) THEN
+			RAISE EXCEPTION 'cannot replay table %: it has row-level security', src
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'The history a replay reads is not filtered by the table''s policies.';
 		END IF;
 	END LOOP;
 	IF (SELECT count(DISTINCT c.relname) <> count(*) FROM pg_class c WHERE c.oid = ANY (tables)) THEN
@@ -1412,6 +1505,11 @@ BEGIN
 			USING ERRCODE = 'undefined_table';
 	END IF;
 	FOREACH src IN ARRAY tables LOOP
+		IF (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = src) THEN
+			RAISE EXCEPTION 'cannot amend: table % has row-level security', src
+				USING ERRCODE = 'feature_not_supported',
+					  DETAIL = 'The history an amendment replays is not filtered by the table''s policies.';
+		END IF;
 		keys := ttpdb.row_identity(src);
 		IF keys IS NULL OR (SELECT c.relreplident = 'f' FROM pg_class c WHERE c.oid = src) THEN
 			RAISE EXCEPTION 'cannot amend: table % has no key', src

@@ -11,8 +11,9 @@
  * volatile function that could write anywhere, would touch the real
  * tables.  ttpdb_replay_statement() parses and plans the statement,
  * checks that, and runs it with the logged parameters, whose types the
- * parser infers as PREPARE does.  The caller runs only statements the log
- * found deterministic (no volatile function, so nothing that could write).
+ * parser infers as PREPARE does.  A statement that calls a volatile
+ * function (which could write anywhere, or answer otherwise) or reads the
+ * transaction's time does not run either.
  *
  * A prepared statement is logged as its PREPARE: the query after AS is
  * run, with the parameter types the PREPARE declared.
@@ -35,7 +36,9 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/params.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_param.h"
 #include "parser/parse_type.h"
 #include "parser/parser.h"
@@ -43,6 +46,7 @@
 #include "parser/gram.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -125,9 +129,52 @@ replay_unwrap_prepare(char *statement, ReplayParams *params)
 }
 
 /*
- * Whether a planned statement may run against the replay's schema: a plain
- * INSERT, UPDATE, DELETE or MERGE whose relations are all in it (or in the
- * catalog).
+ * Whether an expression reads the clock the way a transaction sees it
+ * (now(), CURRENT_TIMESTAMP, CURRENT_DATE, ...): run again, it would read
+ * another time.  Volatile functions are found apart.
+ */
+static bool
+reads_transaction_time(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SQLValueFunction))
+	{
+		switch (((SQLValueFunction *) node)->op)
+		{
+			case SVFOP_CURRENT_DATE:
+			case SVFOP_CURRENT_TIME:
+			case SVFOP_CURRENT_TIME_N:
+			case SVFOP_CURRENT_TIMESTAMP:
+			case SVFOP_CURRENT_TIMESTAMP_N:
+			case SVFOP_LOCALTIME:
+			case SVFOP_LOCALTIME_N:
+			case SVFOP_LOCALTIMESTAMP:
+			case SVFOP_LOCALTIMESTAMP_N:
+				return true;
+			default:
+				break;
+		}
+	}
+	if (IsA(node, FuncExpr))
+	{
+		Oid			funcid = ((FuncExpr *) node)->funcid;
+
+		if (funcid == F_NOW || funcid == F_STATEMENT_TIMESTAMP ||
+			funcid == F_TRANSACTION_TIMESTAMP)
+			return true;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, reads_transaction_time, context, 0);
+	return expression_tree_walker(node, reads_transaction_time, context);
+}
+
+/*
+ * Whether a planned statement may run against the replay's schema and do
+ * what it did: a plain INSERT, UPDATE, DELETE or MERGE whose relations are
+ * all in the schema (or in the catalog), calling nothing volatile (which
+ * could write elsewhere, or answer otherwise: random(), nextval() of a
+ * default) and not reading the transaction's time.
  */
 static bool
 replay_plan_is_contained(SPIPlanPtr plan, Oid target)
@@ -152,6 +199,15 @@ replay_plan_is_contained(SPIPlanPtr plan, Oid target)
 			Oid			namespace = get_rel_namespace(lfirst_oid(rc));
 
 			if (namespace != target && namespace != PG_CATALOG_NAMESPACE)
+				return false;
+		}
+		/* the rewritten queries: column defaults included */
+		foreach(rc, source->query_list)
+		{
+			Node	   *query = (Node *) lfirst(rc);
+
+			if (contain_volatile_functions(query) ||
+				reads_transaction_time(query, NULL))
 				return false;
 		}
 	}
