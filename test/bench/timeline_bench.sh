@@ -13,11 +13,11 @@
 #      Also the read of one row by key through the branch's view.
 #   2. ttpdb.publish() into main of a branch of each of those tables in
 #      which one UPDATE through the branch's view changed CHANGES rows
-#      (default "10 100 1000", ids spread over the table), in a transaction
-#      that is rolled back, so that every run publishes the same changes
-#      (target: proportional to the rows changed, not to the table); with
-#      the time per changed row, and the time of that UPDATE through the
-#      view (what making the changes costs).
+#      (default "10 100 1000 3000", ids spread over the table), in a
+#      transaction that is rolled back, so that every run publishes the same
+#      changes (target: proportional to the rows changed, not to the table);
+#      with the time per changed row, and the time of that UPDATE through
+#      the view (what making the changes costs).
 #   3. undo of one entry that touched 100 rows of a 1M-row table (target:
 #      under 50 ms) is measured by test/bench/undo_bench.sh, not here.
 #   4. ttpdb.replay() against the original execution: on a ttpdb table of
@@ -43,9 +43,8 @@
 #                 re-executed and checked against the recorded digests;
 #        clock    ... filler = clock_timestamp()::text ...: not
 #                 deterministic, applied from effects;
-#        now      ... filler = now()::text ...: the log records the
-#                 timestamp, but replay runs it again, its digest differs,
-#                 and it is applied from effects;
+#        now      ... filler = now()::text ...: reads the transaction's
+#                 time (the log records it), applied from effects;
 #        cte      WITH s AS (INSERT INTO side (acc_id) VALUES (:id)) UPDATE
 #                 acc ...: writes a table outside the replay (and draws
 #                 from a sequence), so it is applied from effects.
@@ -53,8 +52,9 @@
 #      effects, digests that did not match, the final AS OF check).
 #
 # Times are taken by the server (EXPLAIN (ANALYZE, TIMING OFF)'s execution
-# time, each in a new session), RUNS times each (default 5), median
-# reported.  Before measuring it waits (up to MAX_WAIT seconds, default 300)
+# time, each in a new session), RUNS times each (default 5) after one
+# warm-up, the statements of each part interleaved within each round;
+# medians reported.  Before measuring it waits (up to MAX_WAIT seconds, default 300)
 # for the 1-minute load average to drop below MAX_LOAD (default 1.0).
 # PORT (default 5497): the server's port (its socket is in a private
 # directory under /tmp).  KEEP=1 leaves the cluster running.  It prints
@@ -68,7 +68,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$here/test/bench/bench_lib.sh"
 
 SIZES=${SIZES:-"10000 1000000"}
-CHANGES=${CHANGES:-"10 100 1000"}
+CHANGES=${CHANGES:-"10 100 1000 3000"}
 REPLAY_ROWS=${REPLAY_ROWS:-100000}
 REPLAY_N=${REPLAY_N:-2000}
 WORKLOADS=${WORKLOADS:-"reexec clock now cte"}
@@ -131,14 +131,38 @@ exec_ms()
 		grep -o '"Execution Time": [0-9.]*' | grep -o '[0-9.]*$'
 }
 
-# Put under KEY $1 the median of RUNS exec_ms of the other arguments.
+# Measurements are taken in groups: put_ms KEY QUERY [SETUP] adds one to
+# the group, measure_group times them all, one warm-up round and then RUNS
+# rounds, the queries interleaved within each round (so that a change of
+# load on the machine falls on all of them), and puts the median of each
+# under its KEY.
+g_key=() g_query=() g_setup=()
 put_ms()
 {
-	local key=$1 t
-	shift
-	t=$(for _ in $(seq "$RUNS"); do exec_ms "$@"; done)
-	[ "$(wc -w <<<"$t")" = "$RUNS" ] || ttpdb_die "could not time: $1"
-	bench_put "$key" "$(bench_median <<<"$t")"
+	g_key+=("$1")
+	g_query+=("$2")
+	g_setup+=("${3:-}")
+}
+measure_group()
+{
+	local n=${#g_key[@]} i r t
+	local -a times=()
+	for ((i = 0; i < n; i++)); do
+		exec_ms "${g_query[i]}" "${g_setup[i]}" >/dev/null
+		times[i]=""
+	done
+	for ((r = 0; r < RUNS; r++)); do
+		for ((i = 0; i < n; i++)); do
+			t=$(exec_ms "${g_query[i]}" "${g_setup[i]}")
+			[ -n "$t" ] || ttpdb_die "could not time: ${g_query[i]}"
+			times[i]+="$t "
+		done
+	done
+	for ((i = 0; i < n; i++)); do
+		# shellcheck disable=SC2086 # one time a word
+		bench_put "${g_key[i]}" "$(printf '%s\n' ${times[i]} | bench_median)"
+	done
+	g_key=() g_query=() g_setup=()
 }
 
 # awk arithmetic, for the report
@@ -174,12 +198,13 @@ bench_put quiet "$(bench_wait_for_quiet)"
 bench_put load_before "$(bench_loadavg)"
 
 # 1. branch creation
+ttpdb_log "branch creation, tables of $SIZES rows: measuring"
 for size in $SIZES; do
-	ttpdb_log "branch of t_$size"
 	put_ms "branch_$size" "SELECT count(*) FROM ttpdb.branch('b_$size', tables => ARRAY['t_$size'::regclass])"
 	put_ms "branch_read_$size" "SELECT * FROM b_$size.t_$size WHERE id = $((size / 2))" \
 		"SELECT count(*) FROM ttpdb.branch('b_$size', tables => ARRAY['t_$size'::regclass])"
 done
+measure_group
 
 # 2. publish
 for size in $SIZES; do
@@ -187,7 +212,7 @@ for size in $SIZES; do
 		((changed <= size)) || continue
 		step=$((size / changed))
 		b=p_${size}_$changed
-		ttpdb_log "publish of $changed rows changed in a branch of t_$size"
+		ttpdb_log "a branch of t_$size with $changed rows changed"
 		psql_q -c "SELECT count(*) FROM ttpdb.branch('$b', tables => ARRAY['t_$size'::regclass])" >/dev/null
 		psql_q -c "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0"
 		got=$(psql_q -c "BEGIN" -c "SELECT count(*) FILTER (WHERE outcome = 'done' AND action = 'update')
@@ -198,6 +223,8 @@ for size in $SIZES; do
 		put_ms "publish_${size}_$changed" "SELECT count(*) FROM ttpdb.publish('$b')"
 	done
 done
+ttpdb_log "publish: measuring"
+measure_group
 
 # 4. replay
 declare -A script=(
@@ -236,7 +263,7 @@ for w in $WORKLOADS; do
 		string_agg(DISTINCT detail, '/') FILTER (WHERE replayed = 'applied from effects')
 		FROM $(printf "$replay" "$last")" -c "ROLLBACK")
 	bench_put "counts_$w" "$counts"
-	ttpdb_log "replay, $w: replay of entries $first..$last ($(cut -d' ' -f1-4 <<<"$counts"))"
+	ttpdb_log "replay, $w: replay of entries $first..$last ($(cut -d' ' -f1-4 <<<"$counts")): measuring"
 	# shellcheck disable=SC2059
 	put_ms "replay_all_$w" "SELECT count(*) FROM $(printf "$replay" "$last")"
 	# shellcheck disable=SC2059
@@ -249,6 +276,7 @@ for w in $WORKLOADS; do
 	put_ms "check_$w" "SELECT ttpdb.replay_differences('rc.acc', format('ttpdb.as_of(NULL::public.acc, %L::timestamptz)',
 		(SELECT committed_at FROM ttpdb.log WHERE entry = $last)))" \
 		"$copy INSERT INTO rc.acc SELECT id, balance, filler FROM ttpdb.as_of(NULL::acc, $base)"
+	measure_group
 done
 bench_put load_after "$(bench_loadavg)"
 
