@@ -138,6 +138,19 @@ $$;
 COMMENT ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) IS
 	'Used by ttpdb.branch(), ttpdb.publish() and ttpdb.drop_branch() to record what they did';
 
+-- The columns that identify a row of a table by key: its primary key (or
+-- replica identity index); NULL if it has none, or identifies rows by all
+-- their columns (REPLICA IDENTITY FULL).
+CREATE FUNCTION ttpdb.row_key_columns(tbl regclass) RETURNS name[]
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT CASE WHEN c.relreplident = 'f' THEN NULL ELSE ttpdb.row_identity(c.oid) END
+	FROM pg_class c WHERE c.oid = tbl
+$$;
+COMMENT ON FUNCTION ttpdb.row_key_columns(regclass) IS
+	'The key columns of a table (its primary key or replica identity index), NULL if it has none';
+
 -- A branch by name, with a clear error if there is none.
 CREATE FUNCTION ttpdb.branch_get(branch_name text) RETURNS ttpdb.branches
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -307,8 +320,8 @@ BEGIN
 				USING ERRCODE = 'insufficient_privilege',
 					  DETAIL = 'Branching a table reads it.';
 		END IF;
-		keys := ttpdb.row_identity(src);
-		IF keys IS NULL OR (SELECT c.relreplident = 'f' FROM pg_class c WHERE c.oid = src) THEN
+		keys := ttpdb.row_key_columns(src);
+		IF keys IS NULL THEN
 			RAISE EXCEPTION 'cannot branch table %: it has no key', src
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  HINT = 'Give the table a primary key: a branch records its changes by key.';
@@ -1212,8 +1225,8 @@ BEGIN
 							   src) USING src::oid, from_entry, upto_entry;
 				versions_loaded := versions_loaded || jsonb_build_object(src::oid::text, true);
 			END IF;
-			keys := ttpdb.row_identity(src);
-			IF keys IS NOT NULL AND (SELECT c.relreplident <> 'f' FROM pg_class c WHERE c.oid = src) THEN
+			keys := ttpdb.row_key_columns(src);
+			IF keys IS NOT NULL THEN
 				SELECT string_agg(format('y.%1$I = ($1::%2$s).%1$I', k, src), ' AND '),
 					   format('jsonb_build_object(%s)',
 							  string_agg(format('%L, (rv.version::%s).%I', k, src, k), ', '))
@@ -1510,8 +1523,8 @@ BEGIN
 				USING ERRCODE = 'feature_not_supported',
 					  DETAIL = 'The history an amendment replays is not filtered by the table''s policies.';
 		END IF;
-		keys := ttpdb.row_identity(src);
-		IF keys IS NULL OR (SELECT c.relreplident = 'f' FROM pg_class c WHERE c.oid = src) THEN
+		keys := ttpdb.row_key_columns(src);
+		IF keys IS NULL THEN
 			RAISE EXCEPTION 'cannot amend: table % has no key', src
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  HINT = 'Give the table a primary key: the amended history is applied row by row.';
