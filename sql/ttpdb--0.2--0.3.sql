@@ -52,7 +52,8 @@ CREATE TABLE ttpdb.branch_events (
 	branch text NOT NULL,
 	other_branch text,
 	at timestamptz,
-	changes_tables oid[]		-- for a branch: its changes tables, kept after a drop
+	changes_tables oid[],		-- for a branch: its changes tables, kept after a drop
+	skipped bigint				-- for a publish: the conflicting rows it left as they were
 ) USING heap;
 COMMENT ON TABLE ttpdb.branch_events IS
 	'Branch creations, publishes and drops, for the name history';
@@ -70,6 +71,8 @@ GRANT INSERT ON ttpdb.branch_events TO PUBLIC;
 CREATE POLICY branches_read ON ttpdb.branches FOR SELECT USING (true);
 CREATE POLICY branches_create ON ttpdb.branches FOR INSERT
 	WITH CHECK (owner = current_user::regrole
+				AND name ~ '^[a-z_][a-z0-9_]*$' AND name <> 'main'
+				AND schema_name = name AND changes_schema = 'ttpdb_branch_' || name
 				AND EXISTS (SELECT 1 FROM pg_namespace n
 							WHERE n.nspname = schema_name AND n.nspowner = current_user::regrole)
 				AND EXISTS (SELECT 1 FROM pg_namespace n
@@ -89,10 +92,14 @@ CREATE POLICY branch_tables_drop ON ttpdb.branch_tables FOR DELETE
 CREATE POLICY branch_events_read ON ttpdb.branch_events FOR SELECT USING (true);
 CREATE POLICY branch_events_record ON ttpdb.branch_events FOR INSERT
 	WITH CHECK (EXISTS (SELECT 1 FROM ttpdb.branches b
-						WHERE b.name = branch AND pg_has_role(current_user, b.owner, 'USAGE')));
+						WHERE b.name = branch AND pg_has_role(current_user, b.owner, 'USAGE')
+						  -- a branch's changes tables are in its changes schema
+						  AND NOT EXISTS (SELECT 1 FROM unnest(changes_tables) t
+										  LEFT JOIN pg_class c ON c.oid = t
+										  WHERE c.relnamespace::regnamespace::name IS DISTINCT FROM b.changes_schema)));
 
 CREATE FUNCTION ttpdb.branch_record(op text, branch_name text, other text, at timestamptz,
-									tables jsonb DEFAULT NULL)
+									tables jsonb DEFAULT NULL, skipped bigint DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -120,7 +127,7 @@ BEGIN
 		RAISE EXCEPTION 'must be the owner of branch %', branch_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at);
+	INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at, NULL, skipped);
 	IF op = 'drop' THEN
 		IF to_regnamespace(quote_ident(b.schema_name)) IS NOT NULL
 		   OR to_regnamespace(quote_ident(b.changes_schema)) IS NOT NULL THEN
@@ -135,7 +142,7 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb) IS
+COMMENT ON FUNCTION ttpdb.branch_record(text, text, text, timestamptz, jsonb, bigint) IS
 	'Used by ttpdb.branch(), ttpdb.publish() and ttpdb.drop_branch() to record what they did';
 
 -- The columns that identify a row of a table by key: its primary key (or
@@ -249,6 +256,8 @@ DECLARE
 	key_list text;
 	key_new text;
 	key_old text;
+	same_as_old text;
+	body text;
 	col_list text;
 	new_vals text;
 	old_vals text;
@@ -402,25 +411,49 @@ BEGIN
 			   string_agg(format('OLD.%I', k), ', ')
 		INTO key_list, key_new, key_old
 		FROM unnest(keys) k;
-		EXECUTE format($f$
-CREATE FUNCTION %1$I.%2$I() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	SET extra_float_digits = 1
-	SET IntervalStyle = postgres
-	AS $body$
+		-- a write to a row must start from the row as the branch has it
+		-- now: another transaction may have changed it since the view was
+		-- read (generated columns aside: the view computes them)
+		SELECT format('ROW(%s) IS NOT DISTINCT FROM ROW(%s)',
+					  string_agg(format('c.%I', a.attname), ', ' ORDER BY a.attnum),
+					  string_agg(format('OLD.%I', a.attname), ', ' ORDER BY a.attnum))
+		INTO same_as_old
+		FROM pg_attribute a
+		WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+		body := format($f$
 BEGIN
 	IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (%6$s) IS DISTINCT FROM (%7$s)) THEN
 		INSERT INTO %1$I.%3$I AS c (%4$s, ttpdb_deleted, ttpdb_base)
 		VALUES (%9$s, true, to_jsonb(OLD))
-		ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = true;
+		ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = true
+			WHERE NOT c.ttpdb_deleted AND c.ttpdb_base IS NOT NULL AND %14$s;
+		IF NOT FOUND THEN
+			-- inserted by this very statement: a key two rows now have
+			IF EXISTS (SELECT 1 FROM %1$I.%3$I c WHERE (%15$s) = (%7$s) AND c.ttpdb_base IS NULL) THEN
+				RAISE EXCEPTION 'duplicate key value in branch %%', %12$L
+					USING ERRCODE = 'unique_violation',
+						  DETAIL = format('Key (%%s)=(%%s) already exists in %%s.', %11$L,
+										  concat_ws(', ', %7$s), %13$L);
+			END IF;
+			RAISE EXCEPTION 'could not serialize access due to concurrent update in branch %%', %12$L
+				USING ERRCODE = 'serialization_failure',
+					  DETAIL = format('The row of %%s with key (%%s)=(%%s) was changed since this statement read it.',
+									  %13$L, %11$L, concat_ws(', ', %7$s));
+		END IF;
 		IF TG_OP = 'DELETE' THEN
 			RETURN OLD;
 		END IF;
 	ELSIF TG_OP = 'UPDATE' THEN
 		INSERT INTO %1$I.%3$I AS c (%4$s, ttpdb_deleted, ttpdb_base)
 		VALUES (%8$s, false, to_jsonb(OLD))
-		ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = false;
+		ON CONFLICT (%5$s) DO UPDATE SET %10$s, ttpdb_deleted = false
+			WHERE NOT c.ttpdb_deleted AND %14$s;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'could not serialize access due to concurrent update in branch %%', %12$L
+				USING ERRCODE = 'serialization_failure',
+					  DETAIL = format('The row of %%s with key (%%s)=(%%s) was changed since this statement read it.',
+									  %13$L, %11$L, concat_ws(', ', %7$s));
+		END IF;
 		RETURN NEW;
 	END IF;
 	-- a new key (the statement then checks it was not in the branch
@@ -437,20 +470,23 @@ BEGIN
 	END IF;
 	RETURN NEW;
 END
-$body$$f$,
-			chs, rel || '_write', rel, col_list, key_list, key_new, key_old, new_vals, old_vals,
+$f$,
+			chs, NULL, rel, col_list, key_list, key_new, key_old, new_vals, old_vals,
 			(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', a.attname), ', ' ORDER BY a.attnum)
 			 FROM pg_attribute a
 			 WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped),
-			key_list, name, format('%I.%I', name, rel));
+			key_list, name, format('%I.%I', name, rel), same_as_old,
+			(SELECT string_agg(format('c.%I', k), ', ') FROM unnest(keys) k));
+		-- (the body as a literal: no name can end a dollar quote)
+		EXECUTE format('CREATE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql '
+					   'SET search_path = pg_catalog, pg_temp SET extra_float_digits = 1 '
+					   'SET IntervalStyle = postgres SET TimeZone = ''UTC'' SET bytea_output = hex '
+					   'SET lc_monetary = ''C'' AS %L',
+					   chs, rel || '_write', body);
 		EXECUTE format('CREATE TRIGGER ttpdb_branch_write INSTEAD OF INSERT OR UPDATE OR DELETE ON %I.%I '
 					   'FOR EACH ROW EXECUTE FUNCTION %I.%I()', name, rel, chs, rel || '_write');
 		-- keys inserted new must not be in the rows the branch started from
-		EXECUTE format($f$
-CREATE FUNCTION %1$I.%2$I() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	AS $body$
+		body := format($f$
 DECLARE
 	dup text;
 BEGIN
@@ -469,13 +505,15 @@ BEGIN
 	UPDATE %1$I.%3$I SET ttpdb_base = 'null' WHERE ttpdb_base IS NULL;
 	RETURN NULL;
 END
-$body$$f$,
-			chs, rel || '_check', rel,
+$f$,
+			chs, NULL, rel,
 			ttpdb.branch_rows_sql(coalesce(from_branch, 'main'), src,
 								  quote_literal(fork_time) || '::timestamptz'),
 			(SELECT string_agg(format('c.%I', k), ', ') FROM unnest(keys) k),
 			(SELECT string_agg(format('c.%1$I = p.%1$I', k), ' AND ') FROM unnest(keys) k),
 			name, key_list, format('%I.%I', name, rel));
+		EXECUTE format('CREATE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql '
+					   'SET search_path = pg_catalog, pg_temp AS %L', chs, rel || '_check', body);
 		EXECUTE format('CREATE TRIGGER ttpdb_branch_check AFTER INSERT OR UPDATE ON %I.%I '
 					   'FOR EACH STATEMENT EXECUTE FUNCTION %I.%I()', name, rel, chs, rel || '_check');
 		source_table := src;
@@ -492,6 +530,37 @@ COMMENT ON FUNCTION ttpdb.branch(text, text, timestamptz, regclass[]) IS
 -- PUBLISH, compare, drop
 --------------------------------------------------------------------------
 
+-- A branch's changes table has the columns its table had when the branch
+-- was made: after DDL on the table, the branch cannot be read or published.
+CREATE FUNCTION ttpdb.branch_check_columns(branch_name text, source regclass, changes regclass)
+	RETURNS void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF EXISTS (
+		(SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
+		 WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+		 EXCEPT
+		 SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
+		 WHERE a.attrelid = changes AND a.attnum > 0 AND NOT a.attisdropped)
+		UNION ALL
+		(SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
+		 WHERE a.attrelid = changes AND a.attnum > 0 AND NOT a.attisdropped
+		   AND a.attname NOT IN ('ttpdb_deleted', 'ttpdb_base')
+		 EXCEPT
+		 SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
+		 WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped)) THEN
+		RAISE EXCEPTION 'table % changed since branch "%" was made', source, branch_name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Its columns are not the ones the branch recorded.',
+				  HINT = 'Publish or compare before changing a branched table''s columns; otherwise drop the branch and branch again.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.branch_check_columns(text, regclass, regclass) IS
+	'An error if a branched table''s columns changed since the branch was made';
+
 -- Publish a branch's changes into another branch (its parent by default),
 -- row by row with a three-way check: a row the target changed since the
 -- branch last agreed with it (its fork, or its last publish), to a value
@@ -504,6 +573,9 @@ CREATE FUNCTION ttpdb.publish(from_branch text, into_branch text DEFAULT NULL,
 	-- JSON forms of values compare as the branch's triggers made them
 	SET extra_float_digits = 1
 	SET IntervalStyle = postgres
+	SET TimeZone = 'UTC'
+	SET bytea_output = hex
+	SET lc_monetary = 'C'
 	AS $$
 DECLARE
 	src_b ttpdb.branches;
@@ -522,7 +594,10 @@ DECLARE
 	key_match text;
 	set_cols text;
 	ins_cols text;
+	generated text[];
 	n bigint;
+	skipped bigint := 0;
+	into_parent boolean;
 BEGIN
 	IF on_conflict IS NULL OR on_conflict NOT IN ('error', 'skip', 'overwrite') THEN
 		RAISE EXCEPTION 'invalid on_conflict value: %', on_conflict
@@ -543,6 +618,13 @@ BEGIN
 	into_main := into_name = 'main';
 	IF NOT into_main THEN
 		PERFORM ttpdb.branch_get(into_name);
+	END IF;
+	-- what the branch agrees with is its parent's: a publish elsewhere
+	-- leaves that as it was
+	into_parent := into_name = src_b.parent;
+	IF NOT pg_has_role(current_user, src_b.owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be the owner of branch %', from_branch
+			USING ERRCODE = 'insufficient_privilege';
 	END IF;
 
 	-- nobody writes to the branch or to the target until this commits;
@@ -575,6 +657,11 @@ BEGIN
 			   string_agg(format('t.%1$I = d.%1$I', k), ' AND ')
 		INTO key_cols, key_match
 		FROM unnest(bt.key_columns) k;
+		PERFORM ttpdb.branch_check_columns(from_branch, bt.source_table, bt.changes_table);
+		-- generated columns are the target's to compute: not compared
+		SELECT coalesce(array_agg(a.attname::text), '{}') INTO generated
+		FROM pg_attribute a
+		WHERE a.attrelid = bt.source_table AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> '';
 		-- what is written: the table's columns, less what it computes itself
 		SELECT string_agg(format('%1$I = d.%1$I', a.attname), ', ' ORDER BY a.attnum)
 				 FILTER (WHERE a.attname <> ALL (bt.key_columns)
@@ -588,17 +675,17 @@ BEGIN
 		dels := '[]'; upds := '[]'; inss := '[]'; agreed := '[]';
 		FOR v IN EXECUTE format($q$
 			SELECT (SELECT jsonb_object_agg(k, to_jsonb(c) -> k) FROM unnest($1::name[]) k) AS row_key,
-				   nullif(c.ttpdb_base, 'null') AS base,
+				   nullif(c.ttpdb_base, 'null') - $2 AS base,
 				   CASE WHEN c.ttpdb_deleted THEN NULL
-						ELSE to_jsonb(c) - 'ttpdb_deleted' - 'ttpdb_base' END AS ours,
-				   t.j AS theirs
+						ELSE to_jsonb(c) - 'ttpdb_deleted' - 'ttpdb_base' - $2 END AS ours,
+				   t.j - $2 AS theirs
 			FROM %1$s c
 			LEFT JOIN (SELECT to_jsonb(x) AS j, %2$s FROM %3$s x) t ON %4$s
 			-- what frees a unique value first: deletes, then updates, then inserts
 			ORDER BY CASE WHEN c.ttpdb_deleted THEN 0 WHEN t.j IS NULL THEN 2 ELSE 1 END, 1$q$,
 			bt.changes_table, (SELECT string_agg(format('x.%I', k), ', ') FROM unnest(bt.key_columns) k),
 			target, replace(key_match, 'd.', 'c.'))
-		USING bt.key_columns
+		USING bt.key_columns, generated
 		LOOP
 			IF v.ours IS NOT DISTINCT FROM v.theirs THEN
 				-- the target already has it: agreed from now on
@@ -617,6 +704,7 @@ BEGIN
 					CONTINUE;
 				ELSIF on_conflict = 'skip' THEN
 					outcome := 'conflict: skipped';
+					skipped := skipped + 1;
 					RETURN NEXT;
 					CONTINUE;
 				END IF;
@@ -653,7 +741,8 @@ BEGIN
 		EXECUTE format('INSERT INTO %1$s (%3$s) %4$s SELECT %3$s FROM jsonb_populate_recordset(NULL::%2$s, $1)',
 					   target, bt.source_table, ins_cols,
 					   CASE WHEN into_main THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END) USING inss;
-		-- the branch now agrees with the target on the rows published
+		-- the branch now agrees with its parent on the rows published
+		CONTINUE WHEN NOT into_parent;
 		EXECUTE format($u$
 			UPDATE %1$s c SET ttpdb_base = a.value -> 'value'
 			FROM jsonb_array_elements($1) a,
@@ -672,7 +761,7 @@ BEGIN
 						   || CASE WHEN cardinality(conflicts) > 10 THEN '; ...' ELSE '' END,
 				  HINT = 'on_conflict => ''skip'' keeps the target''s rows and publishes the others; on_conflict => ''overwrite'' publishes the branch''s rows over them.';
 	END IF;
-	PERFORM ttpdb.branch_record('publish', from_branch, into_name, NULL);
+	PERFORM ttpdb.branch_record('publish', from_branch, into_name, NULL, NULL, skipped);
 END
 $$;
 COMMENT ON FUNCTION ttpdb.publish(text, text, text) IS
@@ -685,6 +774,9 @@ CREATE FUNCTION ttpdb.compare(branch_a text, branch_b text)
 	SET search_path = pg_catalog, pg_temp
 	SET extra_float_digits = 1
 	SET IntervalStyle = postgres
+	SET TimeZone = 'UTC'
+	SET bytea_output = hex
+	SET lc_monetary = 'C'
 	AS $$
 DECLARE
 	src regclass;
@@ -710,6 +802,9 @@ BEGIN
 		ORDER BY t.source_table::text
 	LOOP
 		SELECT string_agg(format('%I', k), ', ') INTO key_cols FROM unnest(keys) k;
+		PERFORM ttpdb.branch_check_columns(t.branch, t.source_table, t.changes_table)
+		FROM ttpdb.branch_tables t
+		WHERE t.branch IN (branch_a, branch_b) AND t.source_table = src;
 		RETURN QUERY EXECUTE format($q$
 			SELECT %1$L::regclass,
 				   (SELECT jsonb_object_agg(k, coalesce(a.j, b.j) -> k) FROM unnest($1::name[]) k),
@@ -781,6 +876,7 @@ DECLARE
 	moved jsonb := '{}';			-- "entry name" -> [from, to]
 	bookkeeping jsonb := '{}';		-- publish entry -> the branch whose changes it marked agreed
 	agreed_before jsonb := '{}';	-- publish entry -> what that branch agreed with before it
+	parent_of jsonb := '{}';		-- branch -> the name it was branched from
 	pointers jsonb := '{}';			-- name -> [[time, version], ...]
 	owner_of jsonb;					-- changes table oid -> branch
 	e record;
@@ -792,11 +888,11 @@ BEGIN
 	SELECT coalesce(jsonb_object_agg(c::text, b.branch), '{}')
 	INTO owner_of
 	FROM ttpdb.branch_events b, unnest(b.changes_tables) c
-	WHERE b.event = 'branch';
+	WHERE b.event = 'branch' AND ttpdb.caused_by(b.xmin, b.cmin, b.xmax) IS NOT NULL;
 
 	FOR e IN
 		SELECT l.entry, l.committed_at, l.tables, l.undoes, l.kind, ev.event, ev.branch AS ev_branch,
-			   ev.other_branch AS ev_other, ev.at AS ev_at
+			   ev.other_branch AS ev_other, ev.at AS ev_at, ev.skipped AS ev_skipped
 		FROM ttpdb.log l
 		LEFT JOIN (SELECT ttpdb.caused_by(b.xmin, b.cmin, b.xmax) AS entry, b.*
 				   FROM ttpdb.branch_events b) ev ON ev.entry = l.entry
@@ -818,10 +914,12 @@ BEGIN
 			how := 'branch';
 			new_version := false;
 			agreed := agreed || jsonb_build_object(name, version);
+			parent_of := parent_of || jsonb_build_object(name, e.ev_other);
 		ELSIF e.event = 'publish' THEN
 			name := e.ev_other;
 			old_v := (cur->>name)::bigint;
-			IF old_v IS NOT DISTINCT FROM (agreed->>e.ev_branch)::bigint THEN
+			IF old_v IS NOT DISTINCT FROM (agreed->>e.ev_branch)::bigint
+			   AND parent_of->>e.ev_branch = name AND coalesce(e.ev_skipped, 0) = 0 THEN
 				version := (cur->>e.ev_branch)::bigint;		-- nothing to merge with
 				new_version := false;
 			ELSE
@@ -832,7 +930,9 @@ BEGIN
 			END IF;
 			how := 'publish';
 			agreed_before := agreed_before || jsonb_build_object(e.entry::text, agreed -> e.ev_branch);
-			agreed := agreed || jsonb_build_object(e.ev_branch, version);
+			IF parent_of->>e.ev_branch = name THEN
+				agreed := agreed || jsonb_build_object(e.ev_branch, version);
+			END IF;
 			bookkeeping := bookkeeping || jsonb_build_object(e.entry::text, e.ev_branch);
 			moved := moved || jsonb_build_object(e.entry || ' ' || name, jsonb_build_array(old_v, version));
 		ELSIF e.event = 'drop' THEN
@@ -851,7 +951,7 @@ BEGIN
 				CONTINUE WHEN NOT cur ? n;
 				name := n;
 				old_v := (cur->>n)::bigint;
-				IF e.undoes IS NOT NULL AND moved ? (e.undoes || ' ' || n)
+				IF e.kind = 'UNDO' AND moved ? (e.undoes || ' ' || n)
 				   AND (moved -> (e.undoes || ' ' || n) ->> 1)::bigint = old_v THEN
 					-- the name still points where the undone entry moved it
 					version := (moved -> (e.undoes || ' ' || n) ->> 0)::bigint;
@@ -914,6 +1014,11 @@ COMMENT ON VIEW ttpdb.version_history IS
 -- Replay
 --------------------------------------------------------------------------
 
+CREATE FUNCTION ttpdb.expression_is_trusted(expr pg_node_tree) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ttpdb_expression_is_trusted' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.expression_is_trusted(pg_node_tree) IS
+	'Used by ttpdb.replay(): whether a stored expression calls only built-in code or code a superuser owns';
+
 CREATE FUNCTION ttpdb.replay_statement(statement text, parameters text[], target regnamespace)
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ttpdb_replay_statement' LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -962,17 +1067,27 @@ DECLARE
 	tgt text := format('%I.%I', target, rel);
 	cols text;
 	stmt text;
+	def text;
+	prefix text;
+	x record;
 BEGIN
+	-- a column of a domain whose constraints run code the caller does not trust
+	IF EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_constraint k ON k.contypid = a.atttypid
+			   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+				 AND k.conbin IS NOT NULL AND NOT ttpdb.expression_is_trusted(k.conbin)) THEN
+		RAISE EXCEPTION 'cannot replay table %: a column''s domain runs code that is neither built in nor a superuser''s', src
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	-- defaults and generated columns only if they run trusted code (built
+	-- in, or a superuser's): the replay runs them as the calling role
 	SELECT string_agg(CASE WHEN a.attisdropped THEN format('ttpdb_dropped_%s int', a.attnum)
-						   ELSE format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+						   ELSE format('%I %s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
 									   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
 											THEN format(' COLLATE %s', a.attcollation::regcollation) ELSE '' END,
-									   '',
-									   CASE WHEN a.attgenerated = 's'
+									   CASE WHEN d.adbin IS NULL OR NOT ttpdb.expression_is_trusted(d.adbin) THEN ''
+											WHEN a.attgenerated = 's'
 											THEN format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid))
-											WHEN d.adbin IS NOT NULL
-											THEN format(' DEFAULT %s', pg_get_expr(d.adbin, d.adrelid))
-											ELSE '' END) END,
+											ELSE format(' DEFAULT %s', pg_get_expr(d.adbin, d.adrelid)) END) END,
 					  ', ' ORDER BY a.attnum)
 	INTO cols
 	FROM pg_attribute a
@@ -983,21 +1098,42 @@ BEGIN
 	FOR stmt IN
 		SELECT format('ALTER TABLE %s DROP COLUMN %I', tgt, 'ttpdb_dropped_' || a.attnum)
 		FROM pg_attribute a WHERE a.attrelid = src AND a.attnum > 0 AND a.attisdropped
-		UNION ALL
-		SELECT * FROM (
-			SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', tgt, c.conname, pg_get_constraintdef(c.oid))
-			FROM pg_constraint c WHERE c.conrelid = src AND c.contype IN ('p', 'u', 'x')
-			ORDER BY c.contype <> 'p', c.conname) k
-		UNION ALL
-		SELECT * FROM (
-			SELECT regexp_replace(pg_get_indexdef(i.indexrelid), '^(CREATE (UNIQUE )?INDEX) \S+ ON (ONLY )?\S+ ',
-								  '\1 ON ' || replace(tgt, '\', '\\') || ' ')
-			FROM pg_index i
-			WHERE i.indrelid = src
-			  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-			ORDER BY i.indexrelid) x
 	LOOP
 		EXECUTE stmt;
+	END LOOP;
+	-- keys, unique and exclusion constraints, and indexes, as the source's
+	-- definitions say with the table's name replaced; only those whose
+	-- expressions, predicates and operators run trusted code
+	FOR x IN
+		SELECT i.indexrelid, ic.relname AS index_name, i.indisunique, k.conname, k.contype
+		FROM pg_index i
+		JOIN pg_class ic ON ic.oid = i.indexrelid
+		LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = src
+		WHERE i.indrelid = src
+		  AND (i.indexprs IS NULL OR ttpdb.expression_is_trusted(i.indexprs))
+		  AND (i.indpred IS NULL OR ttpdb.expression_is_trusted(i.indpred))
+		  AND NOT EXISTS (SELECT 1 FROM unnest(k.conexclop) op JOIN pg_operator o ON o.oid = op
+						  JOIN pg_proc p ON p.oid = o.oprcode
+						  WHERE p.oid >= 16384 AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = p.proowner))
+		ORDER BY k.contype = 'p' DESC, i.indexrelid
+	LOOP
+		def := pg_get_indexdef(x.indexrelid);
+		prefix := format('CREATE %sINDEX %I ON %I.%I USING ', CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END,
+						 x.index_name, (SELECT c.relnamespace::regnamespace::name FROM pg_class c WHERE c.oid = src),
+						 rel);
+		CONTINUE WHEN left(def, length(prefix)) <> prefix;
+		IF x.contype = 'x' THEN
+			EXECUTE format('ALTER TABLE %s ADD %s', tgt, pg_get_constraintdef(
+				(SELECT k.oid FROM pg_constraint k WHERE k.conrelid = src AND k.conindid = x.indexrelid)));
+			CONTINUE;
+		END IF;
+		EXECUTE format('CREATE %sINDEX %I ON %s USING %s', CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END,
+					   x.index_name, tgt, substr(def, length(prefix) + 1));
+		-- a key or unique constraint again, so that ON CONFLICT finds it
+		IF x.contype IN ('p', 'u') THEN
+			EXECUTE format('ALTER TABLE %s ADD %s USING INDEX %I', tgt,
+						   CASE x.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, x.index_name);
+		END IF;
 	END LOOP;
 	EXECUTE format('CREATE TRIGGER ttpdb_replay_digest AFTER INSERT OR UPDATE OR DELETE ON %s '
 				   'FOR EACH ROW EXECUTE FUNCTION ttpdb.replay_digest_trigger()', tgt);
@@ -1047,6 +1183,7 @@ DECLARE
 	n bigint;
 	v text;
 	present boolean;
+	found_at tid;
 	not_found bigint;
 	amending boolean := amended_entry IS NOT NULL;
 	undone bigint[] := '{}';
@@ -1082,8 +1219,12 @@ BEGIN
 		undone := ttpdb.undone_entries();
 		SELECT coalesce(jsonb_object_agg(l.undoes::text, to_jsonb(a.statements)), '{}') INTO amendment_of
 		FROM ttpdb.log l
-		JOIN ttpdb.amendments a ON ttpdb.caused_by(a.xmin, a.cmin, a.xmax) = l.entry
-		WHERE l.kind = 'AMEND' AND l.entry <> ALL (undone);
+		LEFT JOIN ttpdb.amendments a ON ttpdb.caused_by(a.xmin, a.cmin, a.xmax) = l.entry
+		WHERE l.kind = 'AMEND' AND l.entry <> ALL (undone) AND l.undoes >= from_entry;
+		IF EXISTS (SELECT 1 FROM jsonb_each(amendment_of) x WHERE x.value = 'null') THEN
+			RAISE EXCEPTION 'cannot amend: the history holds an amendment whose statements the current role may not see'
+				USING ERRCODE = 'insufficient_privilege';
+		END IF;
 	END IF;
 
 	SELECT count(*) INTO total FROM ttpdb.log l
@@ -1252,19 +1393,24 @@ BEGIN
 							  WHEN bool_or(rv.ended_entry = $1) THEN 1 ELSE 2 END$q$, key_json)
 			USING e.entry, src::oid
 			LOOP
-				EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s y WHERE %s)', tgt, key_match)
-					INTO present USING coalesce(r.before, r.after);
 				IF r.before IS NOT NULL THEN
-					IF present THEN
-						EXECUTE format('DELETE FROM %1$s x WHERE x.ctid = (SELECT y.ctid FROM %1$s y WHERE %2$s LIMIT 1)',
-									   tgt, key_match) USING r.before;
-					ELSE
+					-- the row as the entry found it, or nothing to change
+					found_at := NULL;
+					EXECUTE format('SELECT y.ctid FROM %s y WHERE %s AND y::text = ($1::%s)::text LIMIT 1',
+								   tgt, key_match, src)
+						INTO found_at USING r.before;
+					IF found_at IS NULL THEN
 						not_found := not_found + 1;
-						CONTINUE;		-- nothing to update or delete
+						CONTINUE;
 					END IF;
-				ELSIF present THEN
-					not_found := not_found + 1;
-					CONTINUE;			-- an insert of a key there already
+					EXECUTE format('DELETE FROM %s x WHERE x.ctid = $1', tgt) USING found_at;
+				ELSE
+					EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s y WHERE %s)', tgt, key_match)
+						INTO present USING r.after;
+					IF present THEN
+						not_found := not_found + 1;
+						CONTINUE;		-- an insert of a key there already
+					END IF;
 				END IF;
 				IF r.after IS NOT NULL THEN
 					EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)', tgt, ins_cols, ins_vals)
@@ -1449,22 +1595,36 @@ COMMENT ON FUNCTION ttpdb.replay(name, bigint, bigint, regclass[], boolean) IS
 -- amendment does not unmake the fact that it happened).
 CREATE TABLE ttpdb.amendments (
 	amended_entry bigint NOT NULL,
-	statements text[] NOT NULL
+	statements text[] NOT NULL,
+	role_id oid NOT NULL
 ) USING heap;
 COMMENT ON TABLE ttpdb.amendments IS
 	'AMENDs: the entry each one replaced and the statements that replaced it (its own entry is its CAUSED_BY)';
-GRANT SELECT ON ttpdb.amendments TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ttpdb.amendments', '');
 
 CREATE FUNCTION ttpdb.log_mark_amend(entry bigint) RETURNS void
 	AS 'MODULE_PATHNAME', 'ttpdb_log_mark_amend' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ttpdb.log_mark_amend(bigint) IS
-	'Called by ttpdb.amend(): the running statement''s log entry is an AMEND of an entry';
+	'Called by ttpdb.amend(): the running statement''s log entry is an AMEND of an entry (the role must be allowed to write a table the entry changed)';
+
+CREATE FUNCTION ttpdb.log_current_amend() RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ttpdb_log_current_amend' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ttpdb.log_current_amend() IS
+	'The entry the running statement was marked an AMEND of, or NULL';
+
+-- An amendment is recorded by the statement marked as it, as its role;
+-- its statements are visible as the log shows statements.
+ALTER TABLE ttpdb.amendments ENABLE ROW LEVEL SECURITY;
+GRANT SELECT, INSERT ON ttpdb.amendments TO PUBLIC;
+CREATE POLICY amendments_read ON ttpdb.amendments FOR SELECT
+	USING (ttpdb.log_text_visible(role_id));
+CREATE POLICY amendments_record ON ttpdb.amendments FOR INSERT
+	WITH CHECK (role_id = current_user::regrole::oid AND amended_entry = ttpdb.log_current_amend());
 
 CREATE FUNCTION ttpdb.amendment_record(amended bigint, statements text[]) RETURNS void
-	LANGUAGE sql VOLATILE SECURITY DEFINER
+	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
-	AS $$ INSERT INTO ttpdb.amendments VALUES ($1, $2) $$;
+	AS $$ INSERT INTO ttpdb.amendments VALUES ($1, $2, current_user::regrole::oid) $$;
 COMMENT ON FUNCTION ttpdb.amendment_record(bigint, text[]) IS
 	'Used by ttpdb.amend() to record what it replaced';
 
@@ -1609,15 +1769,17 @@ DECLARE
 	e record;
 BEGIN
 	-- later entries decide about earlier ones: walk back
-	FOR e IN SELECT l.entry, l.undoes, m.statements
+	FOR e IN SELECT l.entry, l.undoes, l.kind, m.statements
 			 FROM ttpdb.log l
 			 LEFT JOIN (SELECT ttpdb.caused_by(a.xmin, a.cmin, a.xmax) AS entry, a.statements
 						FROM ttpdb.amendments a) m ON m.entry = l.entry
 			 WHERE l.undoes IS NOT NULL ORDER BY l.entry DESC LOOP
 		CONTINUE WHEN e.entry = ANY (cancelled);
 		cancelled := cancelled || e.undoes;
-		IF e.statements IS NOT NULL AND NOT amendment ? e.undoes::text THEN
-			amendment := amendment || jsonb_build_object(e.undoes::text, to_jsonb(e.statements));
+		IF e.kind = 'AMEND' AND NOT amendment ? e.undoes::text THEN
+			-- (statements the current role may not see stay hidden, as in ttpdb.log)
+			amendment := amendment || jsonb_build_object(e.undoes::text,
+				to_jsonb(coalesce(e.statements, ARRAY['<insufficient privilege>'])));
 		END IF;
 	END LOOP;
 	FOR e IN SELECT l.entry, l.statement, l.undoes FROM ttpdb.log l
@@ -1678,7 +1840,7 @@ COMMENT ON FUNCTION ttpdb.undone_entries() IS
 	'The entries taken back by an UNDO or AMEND that was not itself undone';
 
 CREATE FUNCTION ttpdb.ddl_inverse(statement text) RETURNS jsonb
-	AS 'MODULE_PATHNAME', 'ttpdb_ddl_inverse' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'ttpdb_ddl_inverse' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ttpdb.ddl_inverse(text) IS
 	'What undoing a DDL statement takes, if its text tells (drop_table, drop_index, drop_column, rename_table, rename_column), else NULL';
 
@@ -1733,7 +1895,7 @@ BEGIN
 	-- what was done to the table since (and not undone) would be lost or broken
 	SELECT array_agg(l.entry ORDER BY l.entry) INTO later
 	FROM ttpdb.log l
-	WHERE l.entry > undo.entry AND l.tables && ARRAY[tbl] AND l.undoes IS NULL
+	WHERE l.entry > undo.entry AND l.tables && ARRAY[tbl] AND l.kind <> 'UNDO'
 	  AND l.entry <> ALL (ttpdb.undone_entries());
 	IF later IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot undo log entry %: later entries changed table %', undo.entry, tbl

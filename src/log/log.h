@@ -127,6 +127,8 @@ typedef struct LogStatement
 	int64		nested_omitted;
 	LogCopy    *copy;			/* COPY FROM only */
 	int64		undoes;			/* an UNDO: the entry it undid, else 0 */
+	const char *unmarked_kind;	/* its kind before it was marked UNDO/AMEND */
+	SubTransactionId mark_subid;	/* the subtransaction that marked it */
 } LogStatement;
 
 /* log_capture.c */

@@ -31,13 +31,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/parallel.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type_d.h"
 #include "commands/defrem.h"
 #include "commands/prepare.h"
 #include "storage/ipc.h"
@@ -49,16 +52,20 @@
 #include "nodes/parsenodes.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "parser/scansup.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "ttpdb.h"
 #include "log.h"
+#include "log_entries.h"
 #include "tam/tam.h"
 
 /* ttpdb.log and ttpdb.log_copy_limit */
@@ -1084,6 +1091,13 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					LogStatement *stmt = save->stmt;
 					ListCell   *nc;
 
+					/* an UNDO or AMEND mark made inside it goes with it */
+					if (stmt->undoes != 0 && stmt->mark_subid >= mySubid)
+					{
+						stmt->kind = stmt->unmarked_kind;
+						stmt->undoes = 0;
+					}
+
 					/* what it did inside the subtransaction is undone */
 					stmt->effects = save->effects;
 					if (save->ntables > 0)
@@ -1135,22 +1149,117 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
+ * The tables a committed log entry changed; an error if there is no such
+ * entry.  Read directly: the caller may not read ttpdb.log_entries.
+ */
+static List *
+entry_tables(int64 entry)
+{
+	Relation	rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+	bool		found = false;
+
+	ScanKeyInit(&skey, Anum_log_entries_entry, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(entry));
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("log_entries_pkey"), true,
+							  GetActiveSnapshot(), 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		tables = heap_getattr(tup, Anum_log_entries_tables,
+										  RelationGetDescr(rel), &isnull);
+
+		found = true;
+		if (!isnull)
+		{
+			Datum	   *oids;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(tables), OIDOID, sizeof(Oid), true,
+							  TYPALIGN_INT, &oids, NULL, &n);
+			for (int i = 0; i < n; i++)
+				result = lappend_oid(result, DatumGetObjectId(oids[i]));
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("log entry " INT64_FORMAT " does not exist", entry)));
+	return result;
+}
+
+/*
  * The running statement's entry undoes "entry" (kind UNDO) or replaces it
- * (kind AMEND).
+ * (kind AMEND).  The mark is what UNDO, AMEND and the amended log trust,
+ * so only a role that may write a table the entry changed can make it, a
+ * statement makes at most one, and it goes if its subtransaction rolls
+ * back.
  */
 static void
 mark_second_order(int64 entry, const char *kind)
 {
 	TopFrame   *frame;
 	LogStatement *stmt;
+	ListCell   *lc;
 
 	if (!log_active() || !IsTransactionState())
 		return;
+	foreach(lc, entry_tables(entry))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_name(relid) == NULL)
+			continue;			/* dropped since */
+		if (pg_class_aclcheck(relid, GetUserId(),
+							  ACL_INSERT | ACL_UPDATE | ACL_DELETE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(relid)),
+					 errdetail("An %s of a log entry writes the tables the entry changed.", kind)));
+	}
 	frame = attribution_frame();
 	stmt = frame_statement(frame);
+	if (stmt->undoes != 0 && (stmt->undoes != entry || strcmp(stmt->kind, kind) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("one statement cannot undo or amend more than one log entry"),
+				 errhint("Run each UNDO or AMEND as a statement of its own.")));
+	if (stmt->undoes == 0)
+	{
+		stmt->unmarked_kind = stmt->kind;
+		stmt->mark_subid = GetCurrentSubTransactionId();
+	}
 	stmt->kind = kind;
 	stmt->undoes = entry;
 	stmt->touched = true;
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_log_current_amend);
+
+/*
+ * ttpdb.log_current_amend() returns bigint
+ *		The entry the running statement was marked an AMEND of, or NULL:
+ *		ttpdb.amendments accepts a row only for it.
+ */
+Datum
+ttpdb_log_current_amend(PG_FUNCTION_ARGS)
+{
+	TopFrame   *frame;
+	LogStatement *stmt;
+
+	if (!log_active() || !IsTransactionState())
+		PG_RETURN_NULL();
+	frame = attribution_frame();
+	stmt = frame_statement(frame);
+	if (stmt->undoes == 0 || strcmp(stmt->kind, "AMEND") != 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(stmt->undoes);
 }
 
 PG_FUNCTION_INFO_V1(ttpdb_log_mark_undo);

@@ -11,9 +11,10 @@
  * volatile function that could write anywhere, would touch the real
  * tables.  ttpdb_replay_statement() parses and plans the statement,
  * checks that, and runs it with the logged parameters, whose types the
- * parser infers as PREPARE does.  A statement that calls a volatile
- * function (which could write anywhere, or answer otherwise) or reads the
- * transaction's time does not run either.
+ * parser infers as PREPARE does.  A statement that calls anything but
+ * immutable functions (which could write anywhere, or answer otherwise:
+ * random(), now(), current_user), or code other than built-in or a
+ * superuser's, does not run either.
  *
  * A prepared statement is logged as its PREPARE: the query after AS is
  * run, with the parameter types the PREPARE declared.
@@ -46,6 +47,10 @@
 #include "parser/gram.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "access/transam.h"
+#include "catalog/pg_proc.h"
+#include "miscadmin.h"
+#include "utils/syscache.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -129,52 +134,73 @@ replay_unwrap_prepare(char *statement, ReplayParams *params)
 }
 
 /*
- * Whether an expression reads the clock the way a transaction sees it
- * (now(), CURRENT_TIMESTAMP, CURRENT_DATE, ...): run again, it would read
- * another time.  Volatile functions are found apart.
+ * Whether a function is code a replay may run with the caller's
+ * privileges: built in, or owned by a superuser.  A replay (typically run
+ * by a superuser) must not run code another role wrote and could have
+ * changed since.
  */
 static bool
-reads_transaction_time(Node *node, void *context)
+function_is_untrusted(Oid funcid, void *context)
+{
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (funcid < FirstNormalObjectId)
+		return false;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	return !superuser_arg(owner);
+}
+
+static bool
+calls_untrusted_code(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, SQLValueFunction))
-	{
-		switch (((SQLValueFunction *) node)->op)
-		{
-			case SVFOP_CURRENT_DATE:
-			case SVFOP_CURRENT_TIME:
-			case SVFOP_CURRENT_TIME_N:
-			case SVFOP_CURRENT_TIMESTAMP:
-			case SVFOP_CURRENT_TIMESTAMP_N:
-			case SVFOP_LOCALTIME:
-			case SVFOP_LOCALTIME_N:
-			case SVFOP_LOCALTIMESTAMP:
-			case SVFOP_LOCALTIMESTAMP_N:
-				return true;
-			default:
-				break;
-		}
-	}
-	if (IsA(node, FuncExpr))
-	{
-		Oid			funcid = ((FuncExpr *) node)->funcid;
-
-		if (funcid == F_NOW || funcid == F_STATEMENT_TIMESTAMP ||
-			funcid == F_TRANSACTION_TIMESTAMP)
-			return true;
-	}
+	if (check_functions_in_node(node, function_is_untrusted, context))
+		return true;
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, reads_transaction_time, context, 0);
-	return expression_tree_walker(node, reads_transaction_time, context);
+		return query_tree_walker((Query *) node, calls_untrusted_code, context, 0);
+	return expression_tree_walker(node, calls_untrusted_code, context);
+}
+
+/*
+ * Whether a statement's text has a literal the parser turns into the time
+ * ('now', 'today', ...): folded into a constant, it cannot be seen after
+ * parse analysis.
+ */
+static bool
+has_time_literal(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, A_Const) && !((A_Const *) node)->isnull &&
+		IsA(&((A_Const *) node)->val, String))
+	{
+		const char *value = strVal(&((A_Const *) node)->val);
+
+		while (*value == ' ')
+			value++;
+		if (pg_strncasecmp(value, "now", 3) == 0 ||
+			pg_strncasecmp(value, "today", 5) == 0 ||
+			pg_strncasecmp(value, "tomorrow", 8) == 0 ||
+			pg_strncasecmp(value, "yesterday", 9) == 0)
+			return true;
+		return false;
+	}
+	return raw_expression_tree_walker(node, has_time_literal, context);
 }
 
 /*
  * Whether a planned statement may run against the replay's schema and do
  * what it did: a plain INSERT, UPDATE, DELETE or MERGE whose relations are
- * all in the schema (or in the catalog), calling nothing volatile (which
- * could write elsewhere, or answer otherwise: random(), nextval() of a
- * default) and not reading the transaction's time.
+ * all in the schema (or in the catalog), calling only immutable functions
+ * (nothing that could write elsewhere or answer otherwise: random(), a
+ * nextval() default, now(), current_user, current_setting()), and only
+ * trusted code.
  */
 static bool
 replay_plan_is_contained(SPIPlanPtr plan, Oid target)
@@ -206,10 +232,13 @@ replay_plan_is_contained(SPIPlanPtr plan, Oid target)
 		{
 			Node	   *query = (Node *) lfirst(rc);
 
-			if (contain_volatile_functions(query) ||
-				reads_transaction_time(query, NULL))
+			if (contain_mutable_functions(query) ||
+				calls_untrusted_code(query, NULL))
 				return false;
 		}
+		if (source->raw_parse_tree != NULL &&
+			has_time_literal(source->raw_parse_tree->stmt, NULL))
+			return false;
 	}
 	return true;
 }
@@ -390,4 +419,23 @@ ttpdb_replay_digest_take(PG_FUNCTION_ARGS)
 	entry->digest[0] = 0;
 	entry->digest[1] = 0;
 	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_expression_is_trusted);
+
+/*
+ * ttpdb.expression_is_trusted(expr pg_node_tree) returns boolean
+ *
+ * Whether a stored expression (a default, a generated column, an index
+ * expression or predicate) calls only built-in code or code a superuser
+ * owns: only such expressions are copied into a replay's tables, where
+ * they run with the replaying role's privileges.
+ */
+Datum
+ttpdb_expression_is_trusted(PG_FUNCTION_ARGS)
+{
+	char	   *stored = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Node	   *expr = (Node *) stringToNode(stored);
+
+	PG_RETURN_BOOL(!calls_untrusted_code(expr, NULL));
 }

@@ -214,12 +214,12 @@ for size in $SIZES; do
 		b=p_${size}_$changed
 		ttpdb_log "a branch of t_$size with $changed rows changed"
 		psql_q -c "SELECT count(*) FROM ttpdb.branch('$b', tables => ARRAY['t_$size'::regclass])" >/dev/null
-		psql_q -c "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0"
+		psql_q -c "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0 AND id <= $((changed * step))"
 		got=$(psql_q -c "BEGIN" -c "SELECT count(*) FILTER (WHERE outcome = 'done' AND action = 'update')
 			|| ' ' || count(*) FROM ttpdb.publish('$b')" -c "ROLLBACK")
 		[ "$got" = "$changed $changed" ] ||
 			ttpdb_die "publish of $b: $got rows updated/returned, expected $changed"
-		put_ms "write_${size}_$changed" "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0"
+		put_ms "write_${size}_$changed" "UPDATE $b.t_$size SET balance = balance + 1 WHERE id % $step = 0 AND id <= $((changed * step))"
 		put_ms "publish_${size}_$changed" "SELECT count(*) FROM ttpdb.publish('$b')"
 	done
 done
