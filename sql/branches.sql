@@ -122,6 +122,39 @@ UPDATE sibling.customer SET name = 'x';
 ROLLBACK;
 SELECT name FROM sibling.customer WHERE id = 1;
 
+-- a publish into a sibling leaves what the branch agrees with its parent
+-- alone: sibling's change still goes to main
+SELECT * FROM ttpdb.publish('sibling');
+SELECT name FROM customer WHERE id = 1;
+
+-- values compare the same whatever the session's settings
+CREATE TABLE meeting (id int PRIMARY KEY, at timestamptz, room text) USING ttpdb;
+INSERT INTO meeting VALUES (1, '2026-11-21 10:00+00', 'A');
+SELECT * FROM ttpdb.branch('tz', tables => '{meeting}');
+SET TimeZone = 'UTC';
+UPDATE tz.meeting SET room = 'B';
+SET TimeZone = 'Asia/Tokyo';
+SELECT * FROM ttpdb.publish('tz');
+RESET TimeZone;
+SELECT id, room FROM meeting;
+-- swapping keys is a duplicate key, as in a table
+INSERT INTO tz.meeting VALUES (2, NULL, 'C');
+UPDATE tz.meeting SET id = 3 - id;
+SELECT id, room FROM tz.meeting ORDER BY id;
+-- generated columns are the target's: publishing again needs no merge
+UPDATE dev.invoice SET amount = 80 WHERE customer = 5;
+SELECT * FROM ttpdb.publish('dev', on_conflict => 'skip') WHERE table_name = 'invoice'::regclass;
+UPDATE dev.invoice SET amount = 90 WHERE customer = 5;
+SELECT * FROM ttpdb.publish('dev', on_conflict => 'skip') WHERE table_name = 'invoice'::regclass;
+SELECT no, amount, amount_with_tax FROM invoice WHERE customer = 5;
+-- a branched table whose columns changed cannot be published or compared
+ALTER TABLE meeting ADD COLUMN topic text;
+UPDATE tz.meeting SET room = 'D' WHERE id = 1;
+SELECT * FROM ttpdb.publish('tz');
+SELECT * FROM ttpdb.compare('main', 'tz');
+SELECT ttpdb.drop_branch('tz');
+DROP TABLE meeting;
+
 -- errors
 SELECT * FROM ttpdb.branch(NULL);
 SELECT * FROM ttpdb.branch('Bad-Name');

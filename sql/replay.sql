@@ -386,6 +386,76 @@ DROP TABLE side, bumped, drawn, mt;
 DROP FUNCTION bump();
 DROP SCHEMA rp_bump, rp_bump2, rp_mt, rp_mt2, rp_mt3 CASCADE;
 
+-- An index name is copied as a name, never as SQL.
+CREATE TABLE oddly (id int PRIMARY KEY, v int) USING ttpdb;
+CREATE INDEX "x ON oddly (id); DROP TABLE oddly; --" ON oddly (v);
+INSERT INTO oddly VALUES (1, 1);
+SELECT entry_at(0) AS e_oddly \gset
+SELECT replayed FROM ttpdb.replay('rp_oddly', from_entry => :e_oddly, tables => '{oddly}');
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'rp_oddly.oddly'::regclass ORDER BY 1;
+SELECT count(*) AS still_there FROM oddly;
+
+-- Code a role other than a superuser wrote is not run by a replay: not
+-- in a statement (even IMMUTABLE), not in a copied default or index.
+CREATE SCHEMA reader_code AUTHORIZATION :reader;
+SET ROLE :reader;
+CREATE FUNCTION reader_code.double(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+RESET ROLE;
+CREATE TABLE guarded (id int PRIMARY KEY, v int DEFAULT reader_code.double(21)) USING ttpdb;
+CREATE INDEX guarded_v ON guarded (reader_code.double(v));
+INSERT INTO guarded VALUES (1, reader_code.double(5));
+SELECT entry_at(0) AS e_guarded \gset
+SELECT entry - :e_guarded + 1 AS entry, replayed, detail
+FROM ttpdb.replay('rp_guarded', from_entry => :e_guarded, tables => '{guarded}') WHERE kind <> 'AS OF check';
+SELECT pg_get_expr(adbin, adrelid) AS copied_default FROM pg_attrdef WHERE adrelid = 'rp_guarded.guarded'::regclass;
+SELECT count(*) AS copied_indexes FROM pg_index WHERE indrelid = 'rp_guarded.guarded'::regclass;
+
+-- UNDO and AMEND marks need the right to write what the entry changed,
+-- and an amendment row needs its mark
+SET ROLE :reader;
+SELECT ttpdb.log_mark_undo(:e_guarded);
+SELECT ttpdb.log_mark_amend(:e_guarded);
+INSERT INTO ttpdb.amendments VALUES (:e_guarded, '{}', current_user::regrole::oid);
+RESET ROLE;
+-- one statement marks one entry
+SELECT ttpdb.log_mark_undo(:e_guarded), ttpdb.log_mark_undo(:e_oddly);
+-- a mark made in a subtransaction that rolls back is gone with it
+DO $$
+BEGIN
+	BEGIN
+		PERFORM ttpdb.log_mark_undo((SELECT max(entry) FROM ttpdb.log));
+		RAISE EXCEPTION 'roll back';
+	EXCEPTION WHEN raise_exception THEN
+		NULL;
+	END;
+	UPDATE guarded SET v = 3;
+END
+$$;
+SELECT kind, undoes FROM ttpdb.log ORDER BY entry DESC LIMIT 1;
+
+-- Entries applied from their effects leave rows an amendment changed
+-- alone; an AMEND of the last entry is an amendment in the name history.
+CREATE TABLE stamp (id int PRIMARY KEY, what text, at timestamptz) USING ttpdb;
+INSERT INTO stamp VALUES (1, 'wrong', NULL);
+SELECT entry_at(0) AS e_stamp \gset
+UPDATE stamp SET at = clock_timestamp() WHERE id = 1;
+SELECT * FROM ttpdb.amend(:e_stamp, ARRAY['INSERT INTO stamp VALUES (1, ''right'', NULL)']);
+SELECT id, what, at IS NULL AS at_is_null FROM stamp;
+UPDATE stamp SET what = 'typo';
+SELECT entry_at(0) AS e_typo \gset
+SELECT * FROM ttpdb.amend(:e_typo, ARRAY['UPDATE stamp SET what = ''fixed''']);
+SELECT how FROM ttpdb.name_history ORDER BY entry DESC LIMIT 1;
+-- an UNDO of DDL sees the amendments after it
+ALTER TABLE stamp ADD COLUMN note text;
+SELECT entry_at(0) AS e_note \gset
+UPDATE stamp SET note = 'important';
+SELECT * FROM ttpdb.amend(entry_at(0), ARRAY['UPDATE stamp SET note = ''very important''']);
+SELECT replay_error(format('SELECT * FROM ttpdb.undo(%s)', :e_note));
+
+DROP TABLE oddly, guarded, stamp;
+DROP SCHEMA reader_code CASCADE;
+DROP SCHEMA rp_oddly, rp_guarded CASCADE;
+
 -- The log is intact.
 SELECT first_broken_entry IS NULL AS intact FROM ttpdb.verify();
 
