@@ -266,6 +266,7 @@ BEGIN
 	IF name IS NULL THEN
 		RAISE EXCEPTION 'branch name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	from_branch := coalesce(from_branch, 'main');
 	IF name !~ '^[a-z_][a-z0-9_]*$' OR length(name) > 49 THEN
 		RAISE EXCEPTION 'invalid branch name "%"', name
 			USING ERRCODE = 'invalid_name',
@@ -306,7 +307,8 @@ BEGIN
 		  AND n.nspname NOT IN ('ttpdb', 'pg_catalog', 'information_schema')
 		  AND n.nspname NOT LIKE 'ttpdb\_branch\_%';
 	END IF;
-	IF tables IS NULL OR cardinality(tables) = 0 THEN
+	tables := ARRAY(SELECT u FROM unnest(tables) u GROUP BY u ORDER BY u::text);
+	IF cardinality(tables) = 0 THEN
 		RAISE EXCEPTION 'there is no ttpdb table to branch'
 			USING ERRCODE = 'undefined_table',
 				  HINT = 'Create tables with USING ttpdb first.';
@@ -327,7 +329,8 @@ BEGIN
 		IF NOT has_table_privilege(src, 'SELECT') THEN
 			RAISE EXCEPTION 'permission denied for table %', src
 				USING ERRCODE = 'insufficient_privilege',
-					  DETAIL = 'Branching a table reads it.';
+					  DETAIL = 'Branching a table reads it.',
+					  HINT = 'Name the tables to branch with the tables argument.';
 		END IF;
 		keys := ttpdb.row_key_columns(src);
 		IF keys IS NULL THEN
@@ -678,11 +681,11 @@ BEGIN
 				   nullif(c.ttpdb_base, 'null') - $2 AS base,
 				   CASE WHEN c.ttpdb_deleted THEN NULL
 						ELSE to_jsonb(c) - 'ttpdb_deleted' - 'ttpdb_base' - $2 END AS ours,
-				   t.j - $2 AS theirs
+				   t.ttpdb_j - $2 AS theirs
 			FROM %1$s c
-			LEFT JOIN (SELECT to_jsonb(x) AS j, %2$s FROM %3$s x) t ON %4$s
+			LEFT JOIN (SELECT to_jsonb(x) AS ttpdb_j, %2$s FROM %3$s x) t ON %4$s
 			-- what frees a unique value first: deletes, then updates, then inserts
-			ORDER BY CASE WHEN c.ttpdb_deleted THEN 0 WHEN t.j IS NULL THEN 2 ELSE 1 END, 1$q$,
+			ORDER BY CASE WHEN c.ttpdb_deleted THEN 0 WHEN t.ttpdb_j IS NULL THEN 2 ELSE 1 END, 1$q$,
 			bt.changes_table, (SELECT string_agg(format('x.%I', k), ', ') FROM unnest(bt.key_columns) k),
 			target, replace(key_match, 'd.', 'c.'))
 		USING bt.key_columns, generated
@@ -807,13 +810,13 @@ BEGIN
 		WHERE t.branch IN (branch_a, branch_b) AND t.source_table = src;
 		RETURN QUERY EXECUTE format($q$
 			SELECT %1$L::regclass,
-				   (SELECT jsonb_object_agg(k, coalesce(a.j, b.j) -> k) FROM unnest($1::name[]) k),
-				   CASE WHEN b.j IS NULL THEN 'only in ' || $2
-						WHEN a.j IS NULL THEN 'only in ' || $3 ELSE 'differs' END,
-				   a.j, b.j
-			FROM (SELECT to_jsonb(x) AS j, %2$s FROM %3$s x) a
-			FULL JOIN (SELECT to_jsonb(y) AS j, %2$s FROM %4$s y) b USING (%2$s)
-			WHERE a.j IS DISTINCT FROM b.j
+				   (SELECT jsonb_object_agg(k, coalesce(a.ttpdb_j, b.ttpdb_j) -> k) FROM unnest($1::name[]) k),
+				   CASE WHEN b.ttpdb_j IS NULL THEN 'only in ' || $2
+						WHEN a.ttpdb_j IS NULL THEN 'only in ' || $3 ELSE 'differs' END,
+				   a.ttpdb_j, b.ttpdb_j
+			FROM (SELECT to_jsonb(x) AS ttpdb_j, %2$s FROM %3$s x) a
+			FULL JOIN (SELECT to_jsonb(y) AS ttpdb_j, %2$s FROM %4$s y) b USING (%2$s)
+			WHERE a.ttpdb_j IS DISTINCT FROM b.ttpdb_j
 			ORDER BY 2$q$,
 			src, key_cols, ttpdb.branch_rows_sql(branch_a, src, NULL), ttpdb.branch_rows_sql(branch_b, src, NULL))
 		USING keys, branch_a, branch_b;
@@ -1194,6 +1197,7 @@ DECLARE
 	err_state text;
 	err_message text;
 	err_detail text;
+	err_hint text;
 BEGIN
 	SELECT l.committed_at - interval '1 microsecond' INTO base_time
 	FROM ttpdb.log l WHERE l.entry = from_entry;
@@ -1439,13 +1443,11 @@ BEGIN
 					RAISE;
 				END IF;
 				GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
-										err_detail = PG_EXCEPTION_DETAIL;
-				IF err_detail = '' THEN
-					RAISE EXCEPTION 'replaying log entry %: %', e.entry, err_message
-						USING ERRCODE = err_state;
-				END IF;
+										err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
 				RAISE EXCEPTION 'replaying log entry %: %', e.entry, err_message
-					USING ERRCODE = err_state, DETAIL = err_detail;
+					USING ERRCODE = err_state,
+						  DETAIL = coalesce(nullif(err_detail, ''), 'While the replay applied that entry.'),
+						  HINT = coalesce(nullif(err_hint, ''), 'ttpdb.replay() of the same history shows each entry''s outcome.');
 		END one_entry;
 		-- the replay so far against the tables as of the transaction's commit
 		IF check_transactions AND e.ends_transaction THEN
@@ -1719,12 +1721,12 @@ BEGIN
 		FROM pg_attribute a
 		WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped;
 		FOR r IN EXECUTE format($q$
-			SELECT CASE WHEN a.j IS NULL THEN 'delete' WHEN t.j IS NULL THEN 'insert' ELSE 'update' END AS action,
-				   (SELECT jsonb_object_agg(kc, coalesce(a.j, t.j) -> kc) FROM unnest($1::name[]) kc) AS row_key
-			FROM (SELECT to_jsonb(x) AS j, x::text AS s, %1$s FROM %2$s x) t
-			FULL JOIN (SELECT to_jsonb(y) AS j, y::text AS s, %1$s FROM %3$s y) a USING (%1$s)
-			WHERE t.s IS DISTINCT FROM a.s
-			ORDER BY CASE WHEN a.j IS NULL THEN 0 WHEN t.j IS NULL THEN 2 ELSE 1 END, 2$q$,
+			SELECT CASE WHEN a.ttpdb_j IS NULL THEN 'delete' WHEN t.ttpdb_j IS NULL THEN 'insert' ELSE 'update' END AS action,
+				   (SELECT jsonb_object_agg(kc, coalesce(a.ttpdb_j, t.ttpdb_j) -> kc) FROM unnest($1::name[]) kc) AS row_key
+			FROM (SELECT to_jsonb(x) AS ttpdb_j, x::text AS ttpdb_s, %1$s FROM %2$s x) t
+			FULL JOIN (SELECT to_jsonb(y) AS ttpdb_j, y::text AS ttpdb_s, %1$s FROM %3$s y) a USING (%1$s)
+			WHERE t.ttpdb_s IS DISTINCT FROM a.ttpdb_s
+			ORDER BY CASE WHEN a.ttpdb_j IS NULL THEN 0 WHEN t.ttpdb_j IS NULL THEN 2 ELSE 1 END, 2$q$,
 			key_cols, src, tgt)
 		USING keys
 		LOOP
