@@ -122,6 +122,18 @@ UPDATE sibling.customer SET name = 'x';
 ROLLBACK;
 SELECT name FROM sibling.customer WHERE id = 1;
 
+-- a branch rebuilt from the log, now and as of an earlier entry
+SELECT replayed, count(*) FROM ttpdb.replay_branch('dev_rebuilt', 'dev') GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS differences FROM (
+	(SELECT * FROM dev_rebuilt.customer EXCEPT ALL SELECT * FROM dev.customer)
+	UNION ALL (SELECT * FROM dev.customer EXCEPT ALL SELECT * FROM dev_rebuilt.customer)) d;
+SELECT max(entry) AS e_dev_insert FROM ttpdb.log WHERE statement = 'INSERT INTO dev.customer VALUES (5, ''Dan'', ''Nice'')' \gset
+SELECT replayed, count(*) FROM ttpdb.replay_branch('dev_then', 'dev', :e_dev_insert) GROUP BY 1 ORDER BY 1;
+SELECT * FROM dev_then.customer ORDER BY id;
+SET client_min_messages = warning;
+DROP SCHEMA dev_rebuilt, dev_then CASCADE;
+RESET client_min_messages;
+
 -- a publish into a sibling leaves what the branch agrees with its parent
 -- alone: sibling's change still goes to main
 SELECT * FROM ttpdb.publish('sibling');

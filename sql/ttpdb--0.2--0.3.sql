@@ -1924,3 +1924,52 @@ BEGIN
 	RETURN NEXT;
 END
 $$;
+
+--------------------------------------------------------------------------
+-- Replay of a branch
+--------------------------------------------------------------------------
+
+-- A branch as of a log entry, rebuilt from the log: its changes tables are
+-- replayed (they are ttpdb tables like any other), and a view per table
+-- lays them over the parent's rows as of the fork, as the branch's own
+-- views do.
+CREATE FUNCTION ttpdb.replay_branch(into_schema name, branch text, upto_entry bigint DEFAULT NULL)
+	RETURNS TABLE (entry bigint, kind text, replayed text, digest_matches boolean, detail text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	b ttpdb.branches;
+	bt ttpdb.branch_tables;
+	changes regclass[];
+	first_entry bigint;
+	cols text;
+	key_match text;
+BEGIN
+	b := ttpdb.branch_get(branch);
+	SELECT array_agg(t.changes_table ORDER BY t.source_table::text) INTO changes
+	FROM ttpdb.branch_tables t WHERE t.branch = b.name;
+	-- from the transaction that made the branch
+	SELECT min(x) INTO first_entry
+	FROM ttpdb.transaction_entries((
+		SELECT l.xid FROM ttpdb.log l WHERE l.tables && changes ORDER BY l.entry LIMIT 1)) x;
+	RETURN QUERY SELECT * FROM ttpdb.replay(into_schema, upto_entry, first_entry, changes);
+	FOR bt IN SELECT * FROM ttpdb.branch_tables t WHERE t.branch = b.name ORDER BY t.source_table::text LOOP
+		PERFORM ttpdb.branch_check_columns(b.name, bt.source_table, bt.changes_table);
+		EXECUTE format('ALTER TABLE %I.%I RENAME TO %I', into_schema,
+					   (SELECT c.relname FROM pg_class c WHERE c.oid = bt.changes_table),
+					   (SELECT c.relname FROM pg_class c WHERE c.oid = bt.changes_table) || '_changes');
+		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO cols
+		FROM pg_attribute a WHERE a.attrelid = bt.source_table AND a.attnum > 0 AND NOT a.attisdropped;
+		SELECT string_agg(format('c.%1$I = p.%1$I', k), ' AND ') INTO key_match FROM unnest(bt.key_columns) k;
+		EXECUTE format('CREATE VIEW %1$I.%2$I AS SELECT %3$s FROM %4$s p '
+					   'WHERE NOT EXISTS (SELECT 1 FROM %1$I.%5$I c WHERE %6$s) '
+					   'UNION ALL SELECT %3$s FROM %1$I.%5$I c WHERE NOT c.ttpdb_deleted',
+					   into_schema, (SELECT c.relname FROM pg_class c WHERE c.oid = bt.source_table), cols,
+					   ttpdb.branch_rows_sql(b.parent, bt.source_table, quote_literal(b.forked_at) || '::timestamptz'),
+					   (SELECT c.relname FROM pg_class c WHERE c.oid = bt.changes_table) || '_changes', key_match);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ttpdb.replay_branch(name, text, bigint) IS
+	'Rebuild a branch as of a log entry from the log, into a new schema: its changes replayed, a view per table over its parent as of the fork';
