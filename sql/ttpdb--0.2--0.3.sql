@@ -589,10 +589,11 @@ DECLARE
 	into_main boolean;
 	v record;
 	conflicts text[] := '{}';
-	dels jsonb;
-	upds jsonb;
-	inss jsonb;
-	agreed jsonb;
+	-- (arrays, not JSON arrays: appending to them does not copy them)
+	dels jsonb[];
+	upds jsonb[];
+	inss jsonb[];
+	agreed jsonb[];
 	key_cols text;
 	key_match text;
 	set_cols text;
@@ -675,7 +676,7 @@ BEGIN
 		FROM pg_attribute a
 		WHERE a.attrelid = bt.source_table AND a.attnum > 0 AND NOT a.attisdropped;
 
-		dels := '[]'; upds := '[]'; inss := '[]'; agreed := '[]';
+		dels := '{}'; upds := '{}'; inss := '{}'; agreed := '{}';
 		FOR v IN EXECUTE format($q$
 			SELECT (SELECT jsonb_object_agg(k, to_jsonb(c) -> k) FROM unnest($1::name[]) k) AS row_key,
 				   nullif(c.ttpdb_base, 'null') - $2 AS base,
@@ -727,28 +728,28 @@ BEGIN
 		END LOOP;
 		CONTINUE WHEN cardinality(conflicts) > 0;
 
-		EXECUTE format('DELETE FROM %1$s t USING jsonb_populate_recordset(NULL::%2$s, $1) d WHERE %3$s',
+		EXECUTE format('DELETE FROM %1$s t USING jsonb_populate_recordset(NULL::%2$s, to_jsonb($1)) d WHERE %3$s',
 					   target, bt.source_table, key_match) USING dels;
 		GET DIAGNOSTICS n = ROW_COUNT;
-		IF n <> jsonb_array_length(dels) THEN
+		IF n <> cardinality(dels) THEN
 			RAISE EXCEPTION 'publish found % changed meanwhile', target USING ERRCODE = 'serialization_failure';
 		END IF;
 		IF set_cols IS NOT NULL THEN
-			EXECUTE format('UPDATE %1$s t SET %4$s FROM jsonb_populate_recordset(NULL::%2$s, $1) d WHERE %3$s',
+			EXECUTE format('UPDATE %1$s t SET %4$s FROM jsonb_populate_recordset(NULL::%2$s, to_jsonb($1)) d WHERE %3$s',
 						   target, bt.source_table, key_match, set_cols) USING upds;
 			GET DIAGNOSTICS n = ROW_COUNT;
-			IF n <> jsonb_array_length(upds) THEN
+			IF n <> cardinality(upds) THEN
 				RAISE EXCEPTION 'publish found % changed meanwhile', target USING ERRCODE = 'serialization_failure';
 			END IF;
 		END IF;
-		EXECUTE format('INSERT INTO %1$s (%3$s) %4$s SELECT %3$s FROM jsonb_populate_recordset(NULL::%2$s, $1)',
+		EXECUTE format('INSERT INTO %1$s (%3$s) %4$s SELECT %3$s FROM jsonb_populate_recordset(NULL::%2$s, to_jsonb($1))',
 					   target, bt.source_table, ins_cols,
 					   CASE WHEN into_main THEN 'OVERRIDING SYSTEM VALUE' ELSE '' END) USING inss;
 		-- the branch now agrees with its parent on the rows published
 		CONTINUE WHEN NOT into_parent;
 		EXECUTE format($u$
 			UPDATE %1$s c SET ttpdb_base = a.value -> 'value'
-			FROM jsonb_array_elements($1) a,
+			FROM unnest($1) a(value),
 				LATERAL jsonb_populate_record(NULL::%2$s, a.value -> 'key') d
 			WHERE %3$s AND c.ttpdb_base IS DISTINCT FROM a.value -> 'value'$u$,
 			bt.changes_table, bt.source_table, replace(key_match, 't.', 'c.'))
@@ -1168,6 +1169,7 @@ DECLARE
 	tgt regclass;
 	map jsonb := '{}';				-- source oid -> replay table
 	versions_loaded jsonb := '{}';	-- source oid -> its versions are in the temp table
+	effects_sql jsonb := '{}';		-- source oid -> the SQL that applies an entry's versions
 	e record;
 	t record;
 	r record;
@@ -1217,6 +1219,8 @@ BEGIN
 	CREATE TEMP TABLE IF NOT EXISTS ttpdb_replay_versions (
 		source oid, created_entry bigint, ended_entry bigint, version text) ON COMMIT DROP;
 	TRUNCATE ttpdb_replay_versions;
+	CREATE INDEX IF NOT EXISTS ttpdb_replay_versions_created ON ttpdb_replay_versions (source, created_entry);
+	CREATE INDEX IF NOT EXISTS ttpdb_replay_versions_ended ON ttpdb_replay_versions (source, ended_entry);
 	-- an amended history is the amended log's: no UNDO or AMEND entries, no
 	-- entries they took back, amended entries replaced
 	IF amending THEN
@@ -1370,22 +1374,32 @@ BEGIN
 							   src) USING src::oid, from_entry, upto_entry;
 				versions_loaded := versions_loaded || jsonb_build_object(src::oid::text, true);
 			END IF;
-			keys := ttpdb.row_key_columns(src);
-			IF keys IS NOT NULL THEN
-				SELECT string_agg(format('y.%1$I = ($1::%2$s).%1$I', k, src), ' AND '),
-					   format('jsonb_build_object(%s)',
-							  string_agg(format('%L, (rv.version::%s).%I', k, src, k), ', '))
-				INTO key_match, key_json
-				FROM unnest(keys) k;
-			ELSE
-				key_match := format('y::text = $1::%s::text', src);
-				key_json := 'rv.version';
+			-- the SQL for the table, made once per replay
+			IF NOT effects_sql ? src::oid::text THEN
+				keys := ttpdb.row_key_columns(src);
+				IF keys IS NOT NULL THEN
+					SELECT string_agg(format('y.%1$I = ($1::%2$s).%1$I', k, src), ' AND '),
+						   format('jsonb_build_object(%s)',
+								  string_agg(format('%L, (rv.version::%s).%I', k, src, k), ', '))
+					INTO key_match, key_json
+					FROM unnest(keys) k;
+				ELSE
+					key_match := format('y::text = $1::%s::text', src);
+					key_json := 'rv.version';
+				END IF;
+				SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
+					   string_agg(format('($1::%s).%I', src, a.attname), ', ' ORDER BY a.attnum)
+				INTO ins_cols, ins_vals
+				FROM pg_attribute a
+				WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+				effects_sql := effects_sql || jsonb_build_object(src::oid::text,
+					jsonb_build_object('key_match', key_match, 'key_json', key_json,
+									   'ins_cols', ins_cols, 'ins_vals', ins_vals));
 			END IF;
-			SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum),
-				   string_agg(format('($1::%s).%I', src, a.attname), ', ' ORDER BY a.attnum)
-			INTO ins_cols, ins_vals
-			FROM pg_attribute a
-			WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+			key_match := effects_sql -> src::oid::text ->> 'key_match';
+			key_json := effects_sql -> src::oid::text ->> 'key_json';
+			ins_cols := effects_sql -> src::oid::text ->> 'ins_cols';
+			ins_vals := effects_sql -> src::oid::text ->> 'ins_vals';
 			FOR r IN EXECUTE format($q$
 				SELECT (array_agg(rv.version) FILTER (WHERE rv.ended_entry = $1))[1] AS before,
 					   (array_agg(rv.version) FILTER (WHERE rv.created_entry = $1))[1] AS after

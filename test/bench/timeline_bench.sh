@@ -300,28 +300,27 @@ for size in $SIZES; do
 	echo "| $size | $(getf "branch_$size") | $(getf "branch_read_$size") |"
 done
 echo
-echo "| table rows | rows changed | the UPDATE through the branch's view, ms | ttpdb.publish(), ms | publish per changed row, ms |"
-echo "| ---: | ---: | ---: | ---: | ---: |"
+echo "| table rows | rows changed | the UPDATE through the branch's view, ms | ttpdb.publish(), ms | publish per changed row, ms | per row changed since the line above, ms |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
 for size in $SIZES; do
-	lo="" hi=""
+	prev=""
 	for changed in $CHANGES; do
 		((changed <= size)) || continue
 		p=$(get "publish_${size}_$changed")
-		echo "| $size | $changed | $(getf "write_${size}_$changed") | $(calc '%.1f' "$p") | $(calc '%.3f' "$p / $changed") |"
-		[ -z "$lo" ] && lo="$changed $p"
-		hi="$changed $p"
+		marginal=""
+		if [ -n "$prev" ]; then
+			read -r c0 p0 <<<"$prev"
+			marginal=$(calc '%.3f' "($p - $p0) / ($changed - $c0)")
+		fi
+		echo "| $size | $changed | $(getf "write_${size}_$changed") | $(calc '%.1f' "$p") | $(calc '%.3f' "$p / $changed") | $marginal |"
+		prev="$changed $p"
 	done
-	read -r c0 p0 <<<"$lo"
-	read -r c1 p1 <<<"$hi"
-	if [ "$c1" != "$c0" ]; then
-		echo "| $size | marginal, $c0 to $c1 | | | $(calc '%.3f' "($p1 - $p0) / ($c1 - $c0)") |"
-	fi
 done
 echo
 echo "undo of one entry that touched 100 rows of a 1M-row table (target < 50 ms): see test/bench/undo_bench.sh"
 echo
-echo "| workload | re-executed / from effects / digest mismatches / AS OF check | original (pgbench TPS), entries/s | replay, ms | replay of 1 entry (fixed cost), ms | ... copy, ms | ... AS OF check, ms | replay, entries/s | replay without the fixed cost, entries/s | replay / original (without fixed cost) | cost per entry, 2nd half / 1st half |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | re-executed / from effects / digest mismatches / AS OF check | original (pgbench TPS), entries/s | replay, entries/s | replay / original | replay without the fixed cost, entries/s | replay without the fixed cost / original | cost per entry, 2nd half / 1st half |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for w in $WORKLOADS; do
 	read -r nre nfx nbad asof _ <<<"$(get "counts_$w")"
 	orig=$(get "orig_$w")
@@ -330,7 +329,13 @@ for w in $WORKLOADS; do
 	one=$(get "replay_one_$w")
 	rate=$(calc '%.0f' "$REPLAY_N / ($all / 1000)")
 	net=$(calc '%.0f' "($REPLAY_N - 1) / (($all - $one) / 1000)")
-	echo "| $w | $nre / $nfx / $nbad / $asof | $(calc '%.0f' "$orig") | $(calc '%.1f' "$all") | $(calc '%.1f' "$one") | $(getf "copy_$w") | $(getf "check_$w") | $rate | $net | $(calc '%.2fx' "$net / $orig") | $(calc '%.2f' "(($all - $hlf) / ($REPLAY_N - $half)) / (($hlf - $one) / ($half - 1))") |"
+	echo "| $w | $nre / $nfx / $nbad / $asof | $(calc '%.0f' "$orig") | $rate | $(calc '%.2fx' "$rate / $orig") | $net | $(calc '%.2fx' "$net / $orig") | $(calc '%.2f' "(($all - $hlf) / ($REPLAY_N - $half)) / (($hlf - $one) / ($half - 1))") |"
+done
+echo
+echo "| workload | replay of $REPLAY_N entries, ms | of the first $half, ms | of the first only (the fixed cost), ms | ... the copy as of the start, ms | ... the AS OF check at the end, ms |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+for w in $WORKLOADS; do
+	echo "| $w | $(getf "replay_all_$w") | $(getf "replay_half_$w") | $(getf "replay_one_$w") | $(getf "copy_$w") | $(getf "check_$w") |"
 done
 echo
 echo "replay: $REPLAY_N entries of pgbench -M simple -c 1 -t $REPLAY_N on a ttpdb table of $REPLAY_ROWS rows; scripts:"
