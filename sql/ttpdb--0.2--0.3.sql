@@ -876,27 +876,36 @@ CREATE FUNCTION ttpdb.timeline(OUT entry bigint, OUT committed_at timestamptz, O
 	AS $$
 DECLARE
 	cur jsonb := '{"main": 0}';		-- name -> version
-	agreed jsonb := '{}';			-- branch -> version it last agreed with its target
-	moved jsonb := '{}';			-- "entry name" -> [from, to]
+	agreed jsonb := '{}';			-- branch -> version it last agreed with its parent
 	bookkeeping jsonb := '{}';		-- publish entry -> the branch whose changes it marked agreed
 	agreed_before jsonb := '{}';	-- publish entry -> what that branch agreed with before it
 	parent_of jsonb := '{}';		-- branch -> the name it was branched from
-	pointers jsonb := '{}';			-- name -> [[time, version], ...]
-	owner_of jsonb;					-- changes table oid -> branch
+	-- every move of a name, in order (arrays: appended to in place)
+	m_entry bigint[] := '{}';
+	m_time timestamptz[] := '{}';
+	m_name text[] := '{}';
+	m_old bigint[] := '{}';
+	m_new bigint[] := '{}';
 	e record;
 	n text;
-	names text[];
+	i int;
 	old_v bigint;
-	new_v bigint;
+	undone_from bigint;
+	undone_to bigint;
 BEGIN
-	SELECT coalesce(jsonb_object_agg(c::text, b.branch), '{}')
-	INTO owner_of
-	FROM ttpdb.branch_events b, unnest(b.changes_tables) c
-	WHERE b.event = 'branch' AND ttpdb.caused_by(b.xmin, b.cmin, b.xmax) IS NOT NULL;
-
 	FOR e IN
-		SELECT l.entry, l.committed_at, l.tables, l.undoes, l.kind, ev.event, ev.branch AS ev_branch,
-			   ev.other_branch AS ev_other, ev.at AS ev_at, ev.skipped AS ev_skipped
+		WITH owners AS (
+			-- the changes tables of every branch made (dropped ones too)
+			SELECT c AS table_oid, b.branch
+			FROM ttpdb.branch_events b, unnest(b.changes_tables) c
+			WHERE b.event = 'branch' AND ttpdb.caused_by(b.xmin, b.cmin, b.xmax) IS NOT NULL)
+		SELECT l.entry, l.committed_at, l.undoes, l.kind, ev.event, ev.branch AS ev_branch,
+			   ev.other_branch AS ev_other, ev.at AS ev_at, ev.skipped AS ev_skipped,
+			   -- the names whose rows it changed
+			   ARRAY(SELECT DISTINCT coalesce(o.branch, 'main')
+					 FROM unnest(l.tables) t LEFT JOIN owners o ON o.table_oid = t::oid
+					 WHERE NOT EXISTS (SELECT 1 FROM pg_class c
+									   WHERE c.oid = t::oid AND c.relnamespace = 'ttpdb'::regnamespace)) AS names
 		FROM ttpdb.log l
 		LEFT JOIN (SELECT ttpdb.caused_by(b.xmin, b.cmin, b.xmax) AS entry, b.*
 				   FROM ttpdb.branch_events b) ev ON ev.entry = l.entry
@@ -909,16 +918,20 @@ BEGIN
 		IF e.event = 'branch' THEN
 			name := e.ev_branch;
 			-- the parent's version as of the fork time
-			SELECT (p->>1)::bigint INTO version
-			FROM jsonb_array_elements(pointers -> e.ev_other) p
-			WHERE (p->>0)::timestamptz <= e.ev_at
-			ORDER BY (p->>0)::timestamptz DESC LIMIT 1;
+			version := NULL;
+			FOR i IN REVERSE cardinality(m_entry) .. 1 LOOP
+				IF m_name[i] = e.ev_other AND m_time[i] <= e.ev_at THEN
+					version := m_new[i];
+					EXIT;
+				END IF;
+			END LOOP;
 			version := coalesce(version, CASE WHEN e.ev_other = 'main' THEN 0 END,
 								(cur->>e.ev_other)::bigint);
 			how := 'branch';
 			new_version := false;
 			agreed := agreed || jsonb_build_object(name, version);
 			parent_of := parent_of || jsonb_build_object(name, e.ev_other);
+			old_v := NULL;
 		ELSIF e.event = 'publish' THEN
 			name := e.ev_other;
 			old_v := (cur->>name)::bigint;
@@ -938,27 +951,35 @@ BEGIN
 				agreed := agreed || jsonb_build_object(e.ev_branch, version);
 			END IF;
 			bookkeeping := bookkeeping || jsonb_build_object(e.entry::text, e.ev_branch);
-			moved := moved || jsonb_build_object(e.entry || ' ' || name, jsonb_build_array(old_v, version));
 		ELSIF e.event = 'drop' THEN
 			name := e.ev_branch;
 			version := NULL;
 			how := 'drop';
 			new_version := false;
+			old_v := NULL;
 		ELSE
-			-- the names whose rows the entry changed
-			SELECT array_agg(DISTINCT coalesce(owner_of->>t::oid::text, 'main')) INTO names
-			FROM unnest(e.tables) t
-			WHERE NOT EXISTS (SELECT 1 FROM pg_class c
-							  WHERE c.oid = t::oid AND c.relnamespace = 'ttpdb'::regnamespace);
-			FOREACH n IN ARRAY coalesce(names, '{}') LOOP
+			FOREACH n IN ARRAY e.names LOOP
 				CONTINUE WHEN e.undoes IS NOT NULL AND bookkeeping->>e.undoes::text = n;
 				CONTINUE WHEN NOT cur ? n;
 				name := n;
 				old_v := (cur->>n)::bigint;
-				IF e.kind = 'UNDO' AND moved ? (e.undoes || ' ' || n)
-				   AND (moved -> (e.undoes || ' ' || n) ->> 1)::bigint = old_v THEN
+				derived_from := NULL;
+				-- where the undone entry moved the name, if it did
+				undone_from := NULL;
+				undone_to := NULL;
+				IF e.kind = 'UNDO' THEN
+					FOR i IN REVERSE cardinality(m_entry) .. 1 LOOP
+						EXIT WHEN m_entry[i] < e.undoes;
+						IF m_entry[i] = e.undoes AND m_name[i] = n THEN
+							undone_from := m_old[i];
+							undone_to := m_new[i];
+							EXIT;
+						END IF;
+					END LOOP;
+				END IF;
+				IF undone_to IS NOT NULL AND undone_to = old_v THEN
 					-- the name still points where the undone entry moved it
-					version := (moved -> (e.undoes || ' ' || n) ->> 0)::bigint;
+					version := undone_from;
 					new_version := false;
 					how := 'undo';
 					-- an undone publish: its branch agrees with what it did before
@@ -973,10 +994,12 @@ BEGIN
 					how := CASE WHEN e.undoes IS NULL THEN 'change'
 								WHEN e.kind = 'AMEND' THEN 'amend' ELSE 'undo' END;
 				END IF;
-				moved := moved || jsonb_build_object(e.entry || ' ' || n, jsonb_build_array(old_v, version));
 				cur := cur || jsonb_build_object(n, version);
-				pointers := jsonb_set(pointers, ARRAY[n],
-									  coalesce(pointers->n, '[]') || jsonb_build_array(jsonb_build_array(e.committed_at, version)));
+				m_entry := m_entry || e.entry;
+				m_time := m_time || e.committed_at;
+				m_name := m_name || n;
+				m_old := m_old || old_v;
+				m_new := m_new || version;
 				RETURN NEXT;
 			END LOOP;
 			CONTINUE;
@@ -986,8 +1009,11 @@ BEGIN
 		ELSE
 			cur := cur || jsonb_build_object(name, version);
 		END IF;
-		pointers := jsonb_set(pointers, ARRAY[name],
-							  coalesce(pointers->name, '[]') || jsonb_build_array(jsonb_build_array(e.committed_at, version)));
+		m_entry := m_entry || e.entry;
+		m_time := m_time || e.committed_at;
+		m_name := m_name || name;
+		m_old := m_old || old_v;
+		m_new := m_new || version;
 		RETURN NEXT;
 	END LOOP;
 END
