@@ -63,6 +63,22 @@ SELECT pg_catalog.pg_extension_config_dump('ttpdb.branch_events', '');
 -- The bookkeeping is written by the branch functions, as the role calling
 -- them; row-level security lets a role record only branches whose schemas
 -- it owns, and change only the rows of its own branches.
+-- Whether the current role may act as a branch's owner: the role that
+-- owns its schema now (after REASSIGN OWNED, not the one that made it),
+-- else the one recorded, or a superuser.
+CREATE FUNCTION ttpdb.branch_owner_is_current(schema_name name, owner regrole) RETURNS boolean
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT coalesce(pg_has_role(current_user,
+								coalesce((SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = $1),
+										 (SELECT r.oid FROM pg_roles r WHERE r.oid = $2)),
+								'USAGE'), false)
+		OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+$$;
+COMMENT ON FUNCTION ttpdb.branch_owner_is_current(name, regrole) IS
+	'Whether the current role may act as the owner of a branch (by its schema and recorded owner)';
+
 ALTER TABLE ttpdb.branches ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ttpdb.branch_tables ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ttpdb.branch_events ENABLE ROW LEVEL SECURITY;
@@ -78,8 +94,7 @@ CREATE POLICY branches_create ON ttpdb.branches FOR INSERT
 				AND EXISTS (SELECT 1 FROM pg_namespace n
 							WHERE n.nspname = changes_schema AND n.nspowner = current_user::regrole));
 CREATE POLICY branches_drop ON ttpdb.branches FOR DELETE
-	USING (pg_has_role(current_user, owner, 'USAGE')
-		   AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname IN (schema_name, changes_schema)));
+	USING (ttpdb.branch_owner_is_current(schema_name, owner));
 CREATE POLICY branch_tables_read ON ttpdb.branch_tables FOR SELECT USING (true);
 CREATE POLICY branch_tables_create ON ttpdb.branch_tables FOR INSERT
 	WITH CHECK (EXISTS (SELECT 1 FROM ttpdb.branches b, pg_class v, pg_class c
@@ -88,11 +103,11 @@ CREATE POLICY branch_tables_create ON ttpdb.branch_tables FOR INSERT
 						  AND c.oid = changes_table AND c.relnamespace::regnamespace::name = b.changes_schema));
 CREATE POLICY branch_tables_drop ON ttpdb.branch_tables FOR DELETE
 	USING (EXISTS (SELECT 1 FROM ttpdb.branches b
-				   WHERE b.name = branch AND pg_has_role(current_user, b.owner, 'USAGE')));
+				   WHERE b.name = branch AND ttpdb.branch_owner_is_current(b.schema_name, b.owner)));
 CREATE POLICY branch_events_read ON ttpdb.branch_events FOR SELECT USING (true);
 CREATE POLICY branch_events_record ON ttpdb.branch_events FOR INSERT
 	WITH CHECK (EXISTS (SELECT 1 FROM ttpdb.branches b
-						WHERE b.name = branch AND pg_has_role(current_user, b.owner, 'USAGE')
+						WHERE b.name = branch AND ttpdb.branch_owner_is_current(b.schema_name, b.owner)
 						  -- a branch's changes tables are in its changes schema
 						  AND NOT EXISTS (SELECT 1 FROM unnest(changes_tables) t
 										  LEFT JOIN pg_class c ON c.oid = t
@@ -123,18 +138,12 @@ BEGIN
 		RETURN;
 	END IF;
 	SELECT * INTO b FROM ttpdb.branches WHERE name = branch_name;
-	IF NOT FOUND OR NOT pg_has_role(current_user, b.owner, 'USAGE') THEN
+	IF NOT FOUND OR NOT ttpdb.branch_owner_is_current(b.schema_name, b.owner) THEN
 		RAISE EXCEPTION 'must be the owner of branch %', branch_name
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	INSERT INTO ttpdb.branch_events VALUES (op, branch_name, other, at, NULL, skipped);
 	IF op = 'drop' THEN
-		IF to_regnamespace(quote_ident(b.schema_name)) IS NOT NULL
-		   OR to_regnamespace(quote_ident(b.changes_schema)) IS NOT NULL THEN
-			RAISE EXCEPTION 'branch % still has its schemas', branch_name
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					  HINT = 'Use ttpdb.drop_branch().';
-		END IF;
 		DELETE FROM ttpdb.branch_tables WHERE branch = branch_name;
 		DELETE FROM ttpdb.branches WHERE name = branch_name;
 	ELSIF op <> 'publish' THEN
@@ -626,7 +635,7 @@ BEGIN
 	-- what the branch agrees with is its parent's: a publish elsewhere
 	-- leaves that as it was
 	into_parent := into_name = src_b.parent;
-	IF NOT pg_has_role(current_user, src_b.owner, 'USAGE') THEN
+	IF NOT ttpdb.branch_owner_is_current(src_b.schema_name, src_b.owner) THEN
 		RAISE EXCEPTION 'must be the owner of branch %', from_branch
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
@@ -845,10 +854,10 @@ BEGIN
 				  DETAIL = format('Branched from it: %s.', children),
 				  HINT = 'Drop those branches first.';
 	END IF;
-	-- (only the schemas' owner can drop them)
+	-- the owner's to drop (whoever owns its schemas now)
+	PERFORM ttpdb.branch_record('drop', name, NULL, NULL);
 	EXECUTE format('DROP SCHEMA %I CASCADE', b.schema_name);
 	EXECUTE format('DROP SCHEMA %I CASCADE', b.changes_schema);
-	PERFORM ttpdb.branch_record('drop', name, NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION ttpdb.drop_branch(text) IS
