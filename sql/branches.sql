@@ -149,6 +149,16 @@ SET TimeZone = 'Asia/Tokyo';
 SELECT * FROM ttpdb.publish('tz');
 RESET TimeZone;
 SELECT id, room FROM meeting;
+-- columns of types without an equality operator
+CREATE TABLE shape (id int PRIMARY KEY, doc json, p point) USING ttpdb;
+INSERT INTO shape VALUES (1, '{"a": 1}', '(1,1)'), (2, '{"a": 2}', '(2,2)');
+SELECT * FROM ttpdb.branch('shapes', tables => '{shape}');
+UPDATE shapes.shape SET doc = '{"a": 10}' WHERE id = 1;
+DELETE FROM shapes.shape WHERE id = 2;
+SELECT * FROM shapes.shape ORDER BY id;
+SELECT * FROM ttpdb.publish('shapes');
+SELECT ttpdb.drop_branch('shapes');
+DROP TABLE shape;
 -- swapping keys is a duplicate key, as in a table
 INSERT INTO tz.meeting VALUES (2, NULL, 'C');
 UPDATE tz.meeting SET id = 3 - id;

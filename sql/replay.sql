@@ -410,6 +410,35 @@ FROM ttpdb.replay('rp_guarded', from_entry => :e_guarded, tables => '{guarded}')
 SELECT pg_get_expr(adbin, adrelid) AS copied_default FROM pg_attrdef WHERE adrelid = 'rp_guarded.guarded'::regclass;
 SELECT count(*) AS copied_indexes FROM pg_index WHERE indrelid = 'rp_guarded.guarded'::regclass;
 
+-- nor in a domain's checks: a column of such a domain refuses the table,
+-- a cast to it in a statement is not run again
+SET ROLE :reader;
+CREATE FUNCTION reader_code.positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
+CREATE DOMAIN reader_code.pos AS int CHECK (reader_code.positive(VALUE));
+CREATE DOMAIN reader_code.pos2 AS reader_code.pos;
+RESET ROLE;
+CREATE TABLE dommed (id int PRIMARY KEY, v reader_code.pos2[]) USING ttpdb;
+INSERT INTO dommed VALUES (1, '{1}');
+SELECT * FROM ttpdb.replay('rp_dommed', tables => '{dommed}');
+UPDATE guarded SET v = cardinality('{5}'::reader_code.pos[]);
+SELECT entry - :e_guarded + 1 AS entry, replayed
+FROM ttpdb.replay('rp_guarded2', from_entry => :e_guarded, tables => '{guarded}') WHERE kind <> 'AS OF check';
+DROP TABLE dommed;
+-- nor a literal the parser reads as the time, wherever it says so
+CREATE TABLE dated (id int PRIMARY KEY, at timestamptz[], d timestamp) USING ttpdb;
+INSERT INTO dated VALUES (1, NULL, NULL);
+SELECT entry_at(0) AS e_dated \gset
+INSERT INTO dated VALUES (2, '{now}', '10:00 tomorrow');
+PREPARE dated_at(int, timestamptz) AS INSERT INTO dated VALUES ($1, NULL, $2);
+EXECUTE dated_at(3, 'today');
+DEALLOCATE dated_at;
+SELECT entry - :e_dated + 1 AS entry, replayed
+FROM ttpdb.replay('rp_dated', from_entry => :e_dated, tables => '{dated}') WHERE kind <> 'AS OF check';
+DROP TABLE dated;
+SET client_min_messages = warning;
+DROP SCHEMA rp_guarded2, rp_dated CASCADE;
+RESET client_min_messages;
+
 -- UNDO and AMEND marks need the right to write what the entry changed,
 -- and an amendment row needs its mark
 SET ROLE :reader;

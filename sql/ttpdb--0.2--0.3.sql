@@ -70,10 +70,12 @@ CREATE FUNCTION ttpdb.branch_owner_is_current(schema_name name, owner regrole) R
 	LANGUAGE sql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT coalesce(pg_has_role(current_user,
-								coalesce((SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = $1),
-										 (SELECT r.oid FROM pg_roles r WHERE r.oid = $2)),
-								'USAGE'), false)
+	SELECT coalesce((SELECT pg_has_role(current_user, r.oid, 'USAGE') FROM pg_roles r WHERE r.oid = $2), false)
+		-- after REASSIGN OWNED: the role that owns both of its schemas
+		OR coalesce((SELECT pg_has_role(current_user, n1.nspowner, 'USAGE')
+					 FROM pg_namespace n1
+					 JOIN pg_namespace n2 ON n2.nspname = 'ttpdb_branch_' || $1 AND n2.nspowner = n1.nspowner
+					 WHERE n1.nspname = $1), false)
 		OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
 $$;
 COMMENT ON FUNCTION ttpdb.branch_owner_is_current(name, regrole) IS
@@ -106,7 +108,10 @@ CREATE POLICY branch_tables_drop ON ttpdb.branch_tables FOR DELETE
 				   WHERE b.name = branch AND ttpdb.branch_owner_is_current(b.schema_name, b.owner)));
 CREATE POLICY branch_events_read ON ttpdb.branch_events FOR SELECT USING (true);
 CREATE POLICY branch_events_record ON ttpdb.branch_events FOR INSERT
-	WITH CHECK (EXISTS (SELECT 1 FROM ttpdb.branches b
+	WITH CHECK ((event <> 'publish' OR other_branch = 'main'
+				 OR EXISTS (SELECT 1 FROM ttpdb.branches t
+							WHERE t.name = other_branch AND ttpdb.branch_owner_is_current(t.schema_name, t.owner)))
+				AND EXISTS (SELECT 1 FROM ttpdb.branches b
 						WHERE b.name = branch AND ttpdb.branch_owner_is_current(b.schema_name, b.owner)
 						  -- a branch's changes tables are in its changes schema
 						  AND NOT EXISTS (SELECT 1 FROM unnest(changes_tables) t
@@ -426,9 +431,9 @@ BEGIN
 		-- a write to a row must start from the row as the branch has it
 		-- now: another transaction may have changed it since the view was
 		-- read (generated columns aside: the view computes them)
-		SELECT format('ROW(%s) IS NOT DISTINCT FROM ROW(%s)',
-					  string_agg(format('c.%I', a.attname), ', ' ORDER BY a.attnum),
-					  string_agg(format('OLD.%I', a.attname), ', ' ORDER BY a.attnum))
+		-- (as text: every type has a text form, not every type an =)
+		SELECT '(' || string_agg(format('c.%1$I::text IS NOT DISTINCT FROM OLD.%1$I::text', a.attname),
+								 ' AND ' ORDER BY a.attnum) || ')'
 		INTO same_as_old
 		FROM pg_attribute a
 		WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
@@ -1058,6 +1063,11 @@ CREATE FUNCTION ttpdb.expression_is_trusted(expr pg_node_tree) RETURNS boolean
 COMMENT ON FUNCTION ttpdb.expression_is_trusted(pg_node_tree) IS
 	'Used by ttpdb.replay(): whether a stored expression calls only built-in code or code a superuser owns';
 
+CREATE FUNCTION ttpdb.type_is_trusted(typ regtype) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ttpdb_type_is_trusted' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ttpdb.type_is_trusted(regtype) IS
+	'Used by ttpdb.replay(): whether making values of a type runs only built-in code or code a superuser owns';
+
 CREATE FUNCTION ttpdb.replay_statement(statement text, parameters text[], target regnamespace)
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ttpdb_replay_statement' LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -1110,11 +1120,12 @@ DECLARE
 	prefix text;
 	x record;
 BEGIN
-	-- a column of a domain whose constraints run code the caller does not trust
-	IF EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_constraint k ON k.contypid = a.atttypid
+	-- a column of a type whose checks run code the caller does not trust
+	-- (a domain's constraints, at any depth: arrays, composites, domains)
+	IF EXISTS (SELECT 1 FROM pg_attribute a
 			   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
-				 AND k.conbin IS NOT NULL AND NOT ttpdb.expression_is_trusted(k.conbin)) THEN
-		RAISE EXCEPTION 'cannot replay table %: a column''s domain runs code that is neither built in nor a superuser''s', src
+				 AND NOT ttpdb.type_is_trusted(a.atttypid)) THEN
+		RAISE EXCEPTION 'cannot replay table %: a column''s type runs code that is neither built in nor a superuser''s', src
 			USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	-- defaults and generated columns only if they run trusted code (built
@@ -1260,7 +1271,7 @@ BEGIN
 	-- entries they took back, amended entries replaced
 	IF amending THEN
 		undone := ttpdb.undone_entries();
-		SELECT coalesce(jsonb_object_agg(l.undoes::text, to_jsonb(a.statements)), '{}') INTO amendment_of
+		SELECT coalesce(jsonb_object_agg(l.undoes::text, to_jsonb(a.statements) ORDER BY l.entry), '{}') INTO amendment_of
 		FROM ttpdb.log l
 		LEFT JOIN ttpdb.amendments a ON ttpdb.caused_by(a.xmin, a.cmin, a.xmax) = l.entry
 		WHERE l.kind = 'AMEND' AND l.entry <> ALL (undone) AND l.undoes >= from_entry;
@@ -1946,7 +1957,8 @@ BEGIN
 	-- what was done to the table since (and not undone) would be lost or broken
 	SELECT array_agg(l.entry ORDER BY l.entry) INTO later
 	FROM ttpdb.log l
-	WHERE l.entry > undo.entry AND l.tables && ARRAY[tbl] AND l.kind <> 'UNDO'
+	WHERE l.entry > undo.entry AND l.tables && ARRAY[tbl]
+	  AND NOT (l.kind = 'UNDO' AND l.undoes > undo.entry)	-- an UNDO of a later entry
 	  AND l.entry <> ALL (ttpdb.undone_entries());
 	IF later IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot undo log entry %: later entries changed table %', undo.entry, tbl

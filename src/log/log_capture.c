@@ -1096,6 +1096,7 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					{
 						stmt->kind = stmt->unmarked_kind;
 						stmt->undoes = 0;
+						stmt->touched = (save->ntables > 0);
 					}
 
 					/* what it did inside the subtransaction is undone */
@@ -1208,21 +1209,32 @@ mark_second_order(int64 entry, const char *kind)
 	LogStatement *stmt;
 	ListCell   *lc;
 
+	bool		checked = false;
+
 	if (!log_active() || !IsTransactionState())
 		return;
+	/* all three privileges: an UNDO or AMEND may insert, update and delete */
 	foreach(lc, entry_tables(entry))
 	{
 		Oid			relid = lfirst_oid(lc);
 
 		if (get_rel_name(relid) == NULL)
 			continue;			/* dropped since */
-		if (pg_class_aclcheck(relid, GetUserId(),
-							  ACL_INSERT | ACL_UPDATE | ACL_DELETE) != ACLCHECK_OK)
+		if (pg_class_aclmask(relid, GetUserId(), ACL_INSERT | ACL_UPDATE | ACL_DELETE,
+							 ACLMASK_ALL) != (ACL_INSERT | ACL_UPDATE | ACL_DELETE))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied for table %s", get_rel_name(relid)),
-					 errdetail("An %s of a log entry writes the tables the entry changed.", kind)));
+					 errdetail("An %s of a log entry inserts, updates and deletes rows of the tables the entry changed.",
+							   kind)));
+		checked = true;
 	}
+	if (!checked && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to mark a statement as the %s of log entry " INT64_FORMAT,
+						kind, entry),
+				 errdetail("None of the tables the entry changed exists any more.")));
 	frame = attribution_frame();
 	stmt = frame_statement(frame);
 	if (stmt->undoes != 0 && (stmt->undoes != entry || strcmp(stmt->kind, kind) != 0))

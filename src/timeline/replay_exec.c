@@ -49,6 +49,13 @@
 #include "utils/builtins.h"
 #include "access/transam.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/htup_details.h"
+#include "utils/fmgroids.h"
 #include "miscadmin.h"
 #include "utils/syscache.h"
 #include "utils/fmgroids.h"
@@ -139,6 +146,8 @@ replay_unwrap_prepare(char *statement, ReplayParams *params)
  * by a superuser) must not run code another role wrote and could have
  * changed since.
  */
+static bool type_is_trusted(Oid typid, int depth);
+
 static bool
 function_is_untrusted(Oid funcid, void *context)
 {
@@ -162,36 +171,131 @@ calls_untrusted_code(Node *node, void *context)
 		return false;
 	if (check_functions_in_node(node, function_is_untrusted, context))
 		return true;
+	if (IsA(node, CoerceToDomain) &&
+		!type_is_trusted(((CoerceToDomain *) node)->resulttype, 0))
+		return true;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, calls_untrusted_code, context, 0);
 	return expression_tree_walker(node, calls_untrusted_code, context);
 }
 
 /*
- * Whether a statement's text has a literal the parser turns into the time
- * ('now', 'today', ...): folded into a constant, it cannot be seen after
- * parse analysis.
+ * Whether a literal's text names the time as the parser reads it: 'now',
+ * 'today', 'tomorrow', 'yesterday', anywhere in it ('{now}',
+ * '10:00 tomorrow').
  */
 static bool
-has_time_literal(Node *node, void *context)
+text_names_time(const char *value)
+{
+	static const char *const words[] = {"now", "today", "tomorrow", "yesterday"};
+
+	for (int i = 0; i < lengthof(words); i++)
+	{
+		int			len = strlen(words[i]);
+
+		for (const char *p = value; *p != '\0'; p++)
+			if (pg_strncasecmp(p, words[i], len) == 0 &&
+				(p == value || !isalpha((unsigned char) p[-1])) &&
+				!isalpha((unsigned char) p[len]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a type runs only trusted code when values are made of it: a
+ * domain's constraints (and its base type's), an array's element type, a
+ * composite's attributes.  Base types' input functions are C, which only a
+ * superuser can create.
+ */
+static bool
+type_is_trusted(Oid typid, int depth)
+{
+	HeapTuple	tup;
+	Form_pg_type type;
+	bool		trusted = true;
+
+	if (typid < FirstNormalObjectId)
+		return true;
+	if (depth > 32)
+		return false;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	type = (Form_pg_type) GETSTRUCT(tup);
+	if (type->typtype == TYPTYPE_DOMAIN)
+	{
+		Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	con;
+
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(typid));
+		scan = systable_beginscan(rel, ConstraintTypidIndexId, true, NULL, 1, &key);
+		while (trusted && HeapTupleIsValid(con = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		bin = heap_getattr(con, Anum_pg_constraint_conbin,
+										   RelationGetDescr(rel), &isnull);
+
+			if (!isnull &&
+				calls_untrusted_code((Node *) stringToNode(TextDatumGetCString(bin)), NULL))
+				trusted = false;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		if (trusted)
+			trusted = type_is_trusted(type->typbasetype, depth + 1);
+	}
+	else if (OidIsValid(type->typelem) && type->typlen == -1)
+		trusted = type_is_trusted(type->typelem, depth + 1);
+	else if (type->typtype == TYPTYPE_COMPOSITE && OidIsValid(type->typrelid))
+	{
+		Relation	rel = relation_open(type->typrelid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; trusted && i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				trusted = type_is_trusted(TupleDescAttr(desc, i)->atttypid, depth + 1);
+		relation_close(rel, AccessShareLock);
+	}
+	else if (type->typtype == TYPTYPE_RANGE || type->typtype == TYPTYPE_MULTIRANGE)
+		trusted = superuser_arg(type->typowner);
+	ReleaseSysCache(tup);
+	return trusted;
+}
+
+/*
+ * Whether a raw statement cannot be parsed and run again safely: it has a
+ * literal the parser turns into the time ('now', 'today', ...: folded into
+ * a constant, it cannot be seen after parse analysis), or a cast to a type
+ * whose checks run untrusted code (the parser runs them on literals).
+ */
+static bool
+raw_statement_is_unrepeatable(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, A_Const) && !((A_Const *) node)->isnull &&
 		IsA(&((A_Const *) node)->val, String))
+		return text_names_time(strVal(&((A_Const *) node)->val));
+	if (IsA(node, TypeCast))
 	{
-		const char *value = strVal(&((A_Const *) node)->val);
+		TypeName   *type = ((TypeCast *) node)->typeName;
+		Type		tup = LookupTypeName(NULL, type, NULL, true);
 
-		while (*value == ' ')
-			value++;
-		if (pg_strncasecmp(value, "now", 3) == 0 ||
-			pg_strncasecmp(value, "today", 5) == 0 ||
-			pg_strncasecmp(value, "tomorrow", 8) == 0 ||
-			pg_strncasecmp(value, "yesterday", 9) == 0)
-			return true;
-		return false;
+		/* a cast to a type whose input or checks run untrusted code */
+		if (tup != NULL)
+		{
+			Oid			typid = ((Form_pg_type) GETSTRUCT(tup))->oid;
+
+			ReleaseSysCache(tup);
+			if (!type_is_trusted(typid, 0))
+				return true;
+		}
 	}
-	return raw_expression_tree_walker(node, has_time_literal, context);
+	return raw_expression_tree_walker(node, raw_statement_is_unrepeatable, context);
 }
 
 /*
@@ -236,9 +340,7 @@ replay_plan_is_contained(SPIPlanPtr plan, Oid target)
 				calls_untrusted_code(query, NULL))
 				return false;
 		}
-		if (source->raw_parse_tree != NULL &&
-			has_time_literal(source->raw_parse_tree->stmt, NULL))
-			return false;
+
 	}
 	return true;
 }
@@ -284,6 +386,31 @@ ttpdb_replay_statement(PG_FUNCTION_ARGS)
 		inferred.types[i] = UNKNOWNOID;
 
 	statement = replay_unwrap_prepare(statement, &inferred);
+
+	/*
+	 * Before the parser runs anything: literals that name the time, casts
+	 * to types that run untrusted code (the parser runs a domain's checks
+	 * on an array literal), parameters that name the time.
+	 */
+	{
+		List	   *raw = raw_parser(statement, RAW_PARSE_DEFAULT);
+		ListCell   *lc;
+
+		foreach(lc, raw)
+		{
+			Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+			/* only these can run again (and be walked) */
+			if (!IsA(stmt, InsertStmt) && !IsA(stmt, UpdateStmt) &&
+				!IsA(stmt, DeleteStmt) && !IsA(stmt, MergeStmt))
+				PG_RETURN_NULL();
+			if (raw_statement_is_unrepeatable(stmt, NULL))
+				PG_RETURN_NULL();
+		}
+		for (int i = 0; i < nparams; i++)
+			if (!param_nulls[i] && text_names_time(TextDatumGetCString(param_texts[i])))
+				PG_RETURN_NULL();
+	}
 
 	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
@@ -438,4 +565,18 @@ ttpdb_expression_is_trusted(PG_FUNCTION_ARGS)
 	Node	   *expr = (Node *) stringToNode(stored);
 
 	PG_RETURN_BOOL(!calls_untrusted_code(expr, NULL));
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_type_is_trusted);
+
+/*
+ * ttpdb.type_is_trusted(typ regtype) returns boolean
+ *
+ * Whether making values of a type runs only trusted code (see
+ * type_is_trusted()): a replay refuses tables with columns of other types.
+ */
+Datum
+ttpdb_type_is_trusted(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(type_is_trusted(PG_GETARG_OID(0), 0));
 }
