@@ -448,6 +448,14 @@ INSERT INTO ttpdb.amendments VALUES (:e_guarded, '{}', current_user::regrole::oi
 RESET ROLE;
 -- one statement marks one entry
 SELECT ttpdb.log_mark_undo(:e_guarded), ttpdb.log_mark_undo(:e_oddly);
+-- an UNDO changes only tables the undone entry's transaction changed
+DO $$
+BEGIN
+	PERFORM ttpdb.log_mark_undo((SELECT max(entry) FROM ttpdb.log
+								 WHERE 'guarded'::regclass = ANY (tables)));
+	INSERT INTO oddly VALUES (2, 2);
+END
+$$;
 -- a mark made in a subtransaction that rolls back is gone with it
 DO $$
 BEGIN

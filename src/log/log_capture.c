@@ -144,6 +144,7 @@ static void log_process_utility(PlannedStmt *pstmt, const char *queryString,
 static void log_object_access(ObjectAccessType access, Oid classId,
 							  Oid objectId, int subId, void *arg);
 static void log_xact_callback(XactEvent event, void *arg);
+static List *transaction_tables_from(int64 entry);
 static void log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								 SubTransactionId parentSubid, void *arg);
 
@@ -571,6 +572,33 @@ finish_statement(TopFrame *frame, int64 rows)
 		return;
 	if (stmt->touched && IsTransactionState())
 	{
+		/*
+		 * An UNDO changes only tables its entry's transaction changed: what
+		 * it claims to undo is what the amended log and the name history
+		 * take it for, so it must not hide other changes.
+		 */
+		if (stmt->undoes != 0 && strcmp(stmt->kind, "UNDO") == 0)
+		{
+			List	   *allowed = transaction_tables_from(stmt->undoes);
+			ListCell   *lc;
+
+			foreach(lc, stmt->tables)
+			{
+				Oid			relid = lfirst_oid(lc);
+
+				if (!list_member_oid(allowed, relid))
+				{
+					char	   *relname = get_rel_name(relid);
+
+					MemoryContextDelete(stmt->context);
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("an UNDO may change only the tables the undone entry's transaction changed"),
+							 errdetail("It changed table %s too.", relname ? relname : "?"),
+							 errhint("Run other changes as statements of their own.")));
+				}
+			}
+		}
 		stmt->rows = rows;
 		stmt->last_cid = GetCurrentCommandId(false);
 		log_finish_nondeterminism(stmt);
@@ -1192,6 +1220,60 @@ entry_tables(int64 entry)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("log entry " INT64_FORMAT " does not exist", entry)));
+	return result;
+}
+
+/*
+ * The tables that the transaction of a committed log entry changed, from
+ * that entry on (its entries are numbered together, in order).
+ */
+static List *
+transaction_tables_from(int64 entry)
+{
+	Relation	rel = table_open(ttpdb_catalog_relid("log_entries"), AccessShareLock);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+	uint64		xid = 0;
+	bool		first = true;
+
+	ScanKeyInit(&skey, Anum_log_entries_entry, BTGreaterEqualStrategyNumber, F_INT8GE,
+				Int64GetDatum(entry));
+	/* (at a statement's end there may be no active snapshot: a fresh one) */
+	scan = systable_beginscan_ordered(rel, index_open(ttpdb_catalog_relid("log_entries_pkey"),
+													  AccessShareLock),
+									  NULL, 1, &skey);
+	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		uint64		this_xid = DatumGetUInt64(heap_getattr(tup, Anum_log_entries_xid,
+														   RelationGetDescr(rel), &isnull));
+		Datum		tables;
+
+		if (!first && this_xid != xid)
+			break;
+		xid = this_xid;
+		first = false;
+		tables = heap_getattr(tup, Anum_log_entries_tables, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+		{
+			Datum	   *oids;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(tables), OIDOID, sizeof(Oid), true,
+							  TYPALIGN_INT, &oids, NULL, &n);
+			for (int i = 0; i < n; i++)
+				result = list_append_unique_oid(result, DatumGetObjectId(oids[i]));
+		}
+	}
+	{
+		Relation	index = scan->irel;
+
+		systable_endscan_ordered(scan);
+		index_close(index, AccessShareLock);
+	}
+	table_close(rel, AccessShareLock);
 	return result;
 }
 
