@@ -590,7 +590,7 @@ finish_statement(TopFrame *frame, int64 rows)
 				{
 					char	   *relname = get_rel_name(relid);
 
-					MemoryContextDelete(stmt->context);
+					/* (the statement's memory goes with the transaction) */
 					ereport(ERROR,
 							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							 errmsg("an UNDO may change only the tables the undone entry's transaction changed"),
