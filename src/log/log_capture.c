@@ -1177,6 +1177,24 @@ log_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
+/* Add the tables a log_entries row names to a list, once each. */
+static List *
+append_entry_tables(List *result, HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		tables = heap_getattr(tup, Anum_log_entries_tables, desc, &isnull);
+	Datum	   *oids;
+	int			n;
+
+	if (isnull)
+		return result;
+	deconstruct_array(DatumGetArrayTypeP(tables), OIDOID, sizeof(Oid), true,
+					  TYPALIGN_INT, &oids, NULL, &n);
+	for (int i = 0; i < n; i++)
+		result = list_append_unique_oid(result, DatumGetObjectId(oids[i]));
+	return result;
+}
+
 /*
  * The tables a committed log entry changed; an error if there is no such
  * entry.  Read directly: the caller may not read ttpdb.log_entries.
@@ -1198,21 +1216,8 @@ entry_tables(int64 entry)
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{
-		bool		isnull;
-		Datum		tables = heap_getattr(tup, Anum_log_entries_tables,
-										  RelationGetDescr(rel), &isnull);
-
 		found = true;
-		if (!isnull)
-		{
-			Datum	   *oids;
-			int			n;
-
-			deconstruct_array(DatumGetArrayTypeP(tables), OIDOID, sizeof(Oid), true,
-							  TYPALIGN_INT, &oids, NULL, &n);
-			for (int i = 0; i < n; i++)
-				result = lappend_oid(result, DatumGetObjectId(oids[i]));
-		}
+		result = append_entry_tables(result, tup, RelationGetDescr(rel));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1249,23 +1254,12 @@ transaction_tables_from(int64 entry)
 		bool		isnull;
 		uint64		this_xid = DatumGetUInt64(heap_getattr(tup, Anum_log_entries_xid,
 														   RelationGetDescr(rel), &isnull));
-		Datum		tables;
 
 		if (!first && this_xid != xid)
 			break;
 		xid = this_xid;
 		first = false;
-		tables = heap_getattr(tup, Anum_log_entries_tables, RelationGetDescr(rel), &isnull);
-		if (!isnull)
-		{
-			Datum	   *oids;
-			int			n;
-
-			deconstruct_array(DatumGetArrayTypeP(tables), OIDOID, sizeof(Oid), true,
-							  TYPALIGN_INT, &oids, NULL, &n);
-			for (int i = 0; i < n; i++)
-				result = list_append_unique_oid(result, DatumGetObjectId(oids[i]));
-		}
+		result = append_entry_tables(result, tup, RelationGetDescr(rel));
 	}
 	{
 		Relation	index = scan->irel;
