@@ -149,6 +149,14 @@ SET TimeZone = 'Asia/Tokyo';
 SELECT * FROM ttpdb.publish('tz');
 RESET TimeZone;
 SELECT id, room FROM meeting;
+-- one statement that publishes a branch and writes another: both names move
+SELECT * FROM ttpdb.branch('one', tables => '{customer}');
+SELECT * FROM ttpdb.branch('two', tables => '{customer}');
+UPDATE one.customer SET city = 'Turin' WHERE id = 4;
+DO $$ BEGIN PERFORM ttpdb.publish('one'); UPDATE two.customer SET city = 'Pisa' WHERE id = 4; END $$;
+SELECT name, how FROM ttpdb.name_history WHERE entry = (SELECT max(entry) FROM ttpdb.log) ORDER BY name;
+SELECT ttpdb.drop_branch('one');
+SELECT ttpdb.drop_branch('two');
 -- columns of types without an equality operator
 CREATE TABLE shape (id int PRIMARY KEY, doc json, p point) USING ttpdb;
 INSERT INTO shape VALUES (1, '{"a": 1}', '(1,1)'), (2, '{"a": 2}', '(2,2)');

@@ -906,6 +906,7 @@ DECLARE
 	old_v bigint;
 	undone_from bigint;
 	undone_to bigint;
+	covered text[];				-- the names an entry's branch event moved
 BEGIN
 	FOR e IN
 		WITH owners AS (
@@ -929,8 +930,10 @@ BEGIN
 		committed_at := e.committed_at;
 		derived_from := NULL;
 		merged_from := NULL;
+		covered := '{}';
 		IF e.event = 'branch' THEN
 			name := e.ev_branch;
+			covered := ARRAY[e.ev_branch];
 			-- the parent's version as of the fork time
 			version := NULL;
 			FOR i IN REVERSE cardinality(m_entry) .. 1 LOOP
@@ -948,6 +951,7 @@ BEGIN
 			old_v := NULL;
 		ELSIF e.event = 'publish' THEN
 			name := e.ev_other;
+			covered := ARRAY[e.ev_other, e.ev_branch];
 			old_v := (cur->>name)::bigint;
 			IF old_v IS NOT DISTINCT FROM (agreed->>e.ev_branch)::bigint
 			   AND parent_of->>e.ev_branch = name AND coalesce(e.ev_skipped, 0) = 0 THEN
@@ -967,68 +971,72 @@ BEGIN
 			bookkeeping := bookkeeping || jsonb_build_object(e.entry::text, e.ev_branch);
 		ELSIF e.event = 'drop' THEN
 			name := e.ev_branch;
+			covered := ARRAY[e.ev_branch];
 			version := NULL;
 			how := 'drop';
 			new_version := false;
 			old_v := NULL;
-		ELSE
-			FOREACH n IN ARRAY e.names LOOP
-				CONTINUE WHEN e.undoes IS NOT NULL AND bookkeeping->>e.undoes::text = n;
-				CONTINUE WHEN NOT cur ? n;
-				name := n;
-				old_v := (cur->>n)::bigint;
-				derived_from := NULL;
-				-- where the undone entry moved the name, if it did
-				undone_from := NULL;
-				undone_to := NULL;
-				IF e.kind = 'UNDO' THEN
-					FOR i IN REVERSE cardinality(m_entry) .. 1 LOOP
-						EXIT WHEN m_entry[i] < e.undoes;
-						IF m_entry[i] = e.undoes AND m_name[i] = n THEN
-							undone_from := m_old[i];
-							undone_to := m_new[i];
-							EXIT;
-						END IF;
-					END LOOP;
-				END IF;
-				IF undone_to IS NOT NULL AND undone_to = old_v THEN
-					-- the name still points where the undone entry moved it
-					version := undone_from;
-					new_version := false;
-					how := 'undo';
-					-- an undone publish: its branch agrees with what it did before
-					IF bookkeeping ? e.undoes::text THEN
-						agreed := agreed || jsonb_build_object(bookkeeping ->> e.undoes::text,
-															   agreed_before -> e.undoes::text);
+		END IF;
+		IF e.event IS NOT NULL THEN
+			IF version IS NULL THEN
+				cur := cur - name;
+			ELSE
+				cur := cur || jsonb_build_object(name, version);
+			END IF;
+			m_entry := m_entry || e.entry;
+			m_time := m_time || e.committed_at;
+			m_name := m_name || name;
+			m_old := m_old || old_v;
+			m_new := m_new || version;
+			RETURN NEXT;
+		END IF;
+		-- the names whose rows it changed (an event's own names aside)
+		FOREACH n IN ARRAY e.names LOOP
+			CONTINUE WHEN e.undoes IS NOT NULL AND bookkeeping->>e.undoes::text = n;
+			CONTINUE WHEN n = ANY (covered);
+			CONTINUE WHEN NOT cur ? n;
+			name := n;
+			old_v := (cur->>n)::bigint;
+			derived_from := NULL;
+			merged_from := NULL;
+			-- where the undone entry moved the name, if it did
+			undone_from := NULL;
+			undone_to := NULL;
+			IF e.kind = 'UNDO' THEN
+				FOR i IN REVERSE cardinality(m_entry) .. 1 LOOP
+					EXIT WHEN m_entry[i] < e.undoes;
+					IF m_entry[i] = e.undoes AND m_name[i] = n THEN
+						undone_from := m_old[i];
+						undone_to := m_new[i];
+						EXIT;
 					END IF;
-				ELSE
-					version := e.entry;
-					derived_from := old_v;
-					new_version := true;
-					how := CASE WHEN e.undoes IS NULL THEN 'change'
-								WHEN e.kind = 'AMEND' THEN 'amend' ELSE 'undo' END;
+				END LOOP;
+			END IF;
+			IF undone_to IS NOT NULL AND undone_to = old_v THEN
+				-- the name still points where the undone entry moved it
+				version := undone_from;
+				new_version := false;
+				how := 'undo';
+				-- an undone publish: its branch agrees with what it did before
+				IF bookkeeping ? e.undoes::text THEN
+					agreed := agreed || jsonb_build_object(bookkeeping ->> e.undoes::text,
+														   agreed_before -> e.undoes::text);
 				END IF;
-				cur := cur || jsonb_build_object(n, version);
-				m_entry := m_entry || e.entry;
-				m_time := m_time || e.committed_at;
-				m_name := m_name || n;
-				m_old := m_old || old_v;
-				m_new := m_new || version;
-				RETURN NEXT;
-			END LOOP;
-			CONTINUE;
-		END IF;
-		IF version IS NULL THEN
-			cur := cur - name;
-		ELSE
-			cur := cur || jsonb_build_object(name, version);
-		END IF;
-		m_entry := m_entry || e.entry;
-		m_time := m_time || e.committed_at;
-		m_name := m_name || name;
-		m_old := m_old || old_v;
-		m_new := m_new || version;
-		RETURN NEXT;
+			ELSE
+				version := e.entry;
+				derived_from := old_v;
+				new_version := true;
+				how := CASE WHEN e.undoes IS NULL THEN 'change'
+							WHEN e.kind = 'AMEND' THEN 'amend' ELSE 'undo' END;
+			END IF;
+			cur := cur || jsonb_build_object(n, version);
+			m_entry := m_entry || e.entry;
+			m_time := m_time || e.committed_at;
+			m_name := m_name || n;
+			m_old := m_old || old_v;
+			m_new := m_new || version;
+			RETURN NEXT;
+		END LOOP;
 	END LOOP;
 END
 $$;
