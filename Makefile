@@ -25,6 +25,7 @@ OBJS = \
 	src/pdist/pdist_agg.o \
 	src/tam/tam_handler.o \
 	src/tam/tam_history.o \
+	src/tam/tam_pack.o \
 	src/tam/tam_commit.o \
 	src/tam/tam_asof.o \
 	src/tam/tam_funcs.o \

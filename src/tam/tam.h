@@ -10,12 +10,15 @@
  *	tam_handler.c	the routine: a copy of the heap's with the callbacks
  *					where time matters replaced
  *	tam_history.c	the temporal store: every superseded version, compressed,
- *					in table ttpdb.history
+ *					in table ttpdb.history, and the scan of a table's versions
+ *	tam_pack.c		packing: many versions compressed together, with their
+ *					validity, in table ttpdb.history_packs
  *	tam_commit.c	system time: each writing transaction's commit stamp,
  *					taken in commit order, in table ttpdb.commit_times
  *	tam_asof.c		time travel: the ttpdb.as_of setting and the scans that
  *					read a table as of a past instant
- *	tam_funcs.c		SQL functions: as_of(), history(), prune_history()
+ *	tam_funcs.c		SQL functions: as_of(), history(), prune_history(),
+ *					pack_history()
  *
  * IDENTIFICATION
  *	  src/tam/tam.h
@@ -51,6 +54,29 @@ extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapsh
 							  TimestampTz *stamp);
 
 /* tam_history.c */
+
+/* Columns of ttpdb.history: one kept version each. */
+#define Anum_history_relid			1
+#define Anum_history_era			2
+#define Anum_history_row_hash		3
+#define Anum_history_created_xid	4
+#define Anum_history_ended_xid		5
+#define Anum_history_valid_from		6
+#define Anum_history_raw_size		7
+#define Anum_history_data			8
+#define Natts_history				8
+
+/* Columns of ttpdb.history_packs: many kept versions each. */
+#define Anum_history_packs_relid			1
+#define Anum_history_packs_era				2
+#define Anum_history_packs_versions			3
+#define Anum_history_packs_valid_from_min	4
+#define Anum_history_packs_valid_to_min		5
+#define Anum_history_packs_valid_to_max		6
+#define Anum_history_packs_raw_size			7
+#define Anum_history_packs_data				8
+#define Natts_history_packs					8
+
 typedef struct HistoryScanData *HistoryScan;
 
 typedef struct HistoryVersion
@@ -61,7 +87,19 @@ typedef struct HistoryVersion
 	FullTransactionId ended_xid;
 	bool		valid_from_known;
 	TimestampTz valid_from;
+	bool		valid_to_known; /* packed versions carry their end */
+	TimestampTz valid_to;
 } HistoryVersion;
+
+/* A decoded pack: its versions, and their tuples in one buffer. */
+typedef struct HistoryPack
+{
+	int			nversions;
+	HistoryVersion *versions;	/* valid_to_known always; tuple NULL */
+	uint32	   *offsets;		/* where each version's tuple starts in data */
+	uint32	   *lengths;
+	char	   *data;
+} HistoryPack;
 
 extern void history_append_version(Relation rel, HeapTuple oldtup,
 								   CommandId created_cid, CommandId ended_cid);
@@ -70,11 +108,25 @@ extern bool history_version_cids(HeapTuple tuple, CommandId *created_cid,
 extern void history_append_relation(Relation rel, bool count_deletes);
 extern CommandId history_creation_cid(HeapTupleHeader tup);
 extern HistoryScan history_begin_scan(Relation rel, Snapshot snapshot);
+extern void history_scan_as_of(HistoryScan scan, TimestampTz as_of);
 extern bool history_next(HistoryScan scan, HistoryVersion *version);
 extern HeapTuple history_version_tuple(HistoryScan scan);
 extern void history_end_scan(HistoryScan scan);
+extern bytea *history_compress(const char *src, uint32 len);
+extern char *history_unpack_bytes(bytea *stored, uint32 min, uint32 *len, Oid relid);
+extern void history_corrupted(Oid relid) pg_attribute_noreturn();
 extern Oid	ttpdb_catalog_relid(const char *relname);
 extern void ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple);
+
+/* tam_pack.c */
+extern int	ttpdb_pack_after;
+extern void history_pack_init(void);
+extern void history_note_kept(Oid relid);
+extern void history_pack_at_commit(void);
+extern int64 history_pack_relation(Relation rel, Snapshot snapshot);
+extern int64 history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot);
+extern HistoryPack *history_pack_read(HeapTuple packtup, TupleDesc desc, Oid relid);
+extern HeapTuple history_pack_tuple(HistoryPack *pack, int i, Oid relid);
 
 /* tam_asof.c */
 extern void ttpdb_asof_init(void);

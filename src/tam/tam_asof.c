@@ -657,6 +657,7 @@ asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
 			return false;
 		}
 		scan->history = history_begin_scan(scan->rs_base.rs_rd, scan->snapshot);
+		history_scan_as_of(scan->history, scan->as_of);
 	}
 
 	while (history_next(scan->history, &version))
@@ -669,9 +670,15 @@ asof_next_history(AsOfScanDesc scan, TupleTableSlot *slot)
 		if (version.era == scan->era &&
 			FullTransactionIdEquals(version.ended_xid, GetTopFullTransactionIdIfAny()))
 			continue;
+		/* packed versions carry their end */
+		if (version.valid_to_known)
+		{
+			if (version.valid_to <= scan->as_of)
+				continue;
+		}
 		/* an end without a stamp: the ending transaction is our own */
-		if (ttpdb_commit_time(version.era, version.ended_xid, scan->snapshot, &ended) &&
-			ended <= scan->as_of)
+		else if (ttpdb_commit_time(version.era, version.ended_xid, scan->snapshot, &ended) &&
+				 ended <= scan->as_of)
 			continue;
 		/* the slot keeps its own copy */
 		ExecForceStoreHeapTuple(history_version_tuple(scan->history), slot, true);

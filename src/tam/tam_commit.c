@@ -437,6 +437,8 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 			if (ttpdb_is_preloaded())
 				log_close_transaction();
+			if (xact_wrote)
+				history_pack_at_commit();
 			if (xact_wrote || log_pending_count() > 0)
 				stamp_transaction();
 			break;

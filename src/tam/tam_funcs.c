@@ -18,6 +18,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -393,7 +394,10 @@ past:
 			 (!FullTransactionIdEquals(version.ended_xid, filter_top) &&
 			  !xid_in(filter, nfilter, version.created_xid))))
 			continue;
-		to_known = ttpdb_commit_time(version.era, version.ended_xid, snapshot, &to);
+		to_known = version.valid_to_known;
+		to = version.valid_to;
+		if (!to_known)
+			to_known = ttpdb_commit_time(version.era, version.ended_xid, snapshot, &to);
 		tuple = history_version_tuple(history);
 		(void) history_version_cids(tuple, &created_cid, &ended_cid);
 		emit_version(rsinfo, out, tuple, version.valid_from_known,
@@ -468,9 +472,42 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 	}
 	systable_endscan(scan);
 	table_close(history, RowExclusiveLock);
+	pruned += history_prune_packs(rel, older_than, snapshot);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(pruned);
+}
+
+PG_FUNCTION_INFO_V1(ttpdb_pack_history);
+
+/*
+ * ttpdb.pack_history(tbl regclass) returns bigint
+ *		Move the single kept versions of "tbl" that the transaction's
+ *		snapshot sees into packs (tam_pack.c), and return how many.  Reads
+ *		give the same answers before and after; only the storage changes.
+ *		Like VACUUM, only the table's owner may, and it waits for a packer,
+ *		pruner or vacuum of the same table to finish.
+ */
+Datum
+ttpdb_pack_history(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	int64		packed;
+
+	PreventCommandIfReadOnly("ttpdb.pack_history()");
+	PreventCommandDuringRecovery("ttpdb.pack_history()");
+	rel = table_open(relid, ShareUpdateExclusiveLock);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (!ttpdb_is_ttpdb_relation(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" does not use the ttpdb access method",
+						RelationGetRelationName(rel))));
+	packed = history_pack_relation(rel, GetTransactionSnapshot());
+	table_close(rel, NoLock);
+	PG_RETURN_INT64(packed);
 }
 
 PG_FUNCTION_INFO_V1(ttpdb_keep_rows_before_rewrite);

@@ -71,21 +71,10 @@
 #include "log/log.h"
 #include "tam.h"
 
-/* Columns of ttpdb.history. */
-#define Anum_history_relid			1
-#define Anum_history_era			2
-#define Anum_history_row_hash		3
-#define Anum_history_created_xid	4
-#define Anum_history_ended_xid		5
-#define Anum_history_valid_from		6
-#define Anum_history_raw_size		7
-#define Anum_history_data			8
-#define Natts_history				8
-
 /* In a stored version: cmin and the ending command id are in its header. */
 #define HISTORY_HAS_CIDS			0x1000
 
-/* The high bit of the stored length says the tuple was not compressed. */
+/* The high bit of the stored length says the bytes were not compressed. */
 #define HISTORY_STORED_RAW			0x80000000U
 
 /*
@@ -96,10 +85,17 @@ static MemoryContext append_context = NULL;
 
 typedef struct HistoryScanData
 {
-	Relation	history;
-	SysScanDesc scan;
 	Oid			relid;
-	HeapTuple	current;		/* the record history_next returned last */
+	Snapshot	snapshot;
+	bool		in_packs;		/* done with single versions, reading packs */
+	Relation	table;			/* ttpdb.history, then ttpdb.history_packs */
+	SysScanDesc scan;
+	HeapTuple	current;		/* the single version history_next returned last */
+	bool		time_filter;	/* skip packs with no version valid at as_of */
+	TimestampTz as_of;
+	HistoryPack *pack;			/* the pack being read, in pack_context */
+	int			pack_next;		/* its next version */
+	MemoryContext pack_context;
 } HistoryScanData;
 
 /*
@@ -217,67 +213,120 @@ identity_hash(Relation rel, HeapTuple tuple, int64 *hash)
 	return true;
 }
 
-/* The stored form of a heap tuple: 4-byte length word, then LZ4 data. */
-static bytea *
-compress_tuple(HeapTuple tuple)
+/*
+ * history_compress
+ *		The stored form of "len" bytes: a 4-byte length word, then the bytes
+ *		LZ4-compressed (or as they are, if they do not compress).  Kept
+ *		versions and packs (tam_pack.c) share it.
+ */
+bytea *
+history_compress(const char *src, uint32 len)
 {
-	int			bound = LZ4_compressBound(tuple->t_len);
-	bytea	   *out = palloc(VARHDRSZ + sizeof(uint32) + Max(bound, (int) tuple->t_len));
+	int			bound = LZ4_compressBound(len);
+	bytea	   *out = palloc(VARHDRSZ + sizeof(uint32) + Max(bound, (int) len));
 	char	   *dst = VARDATA(out) + sizeof(uint32);
-	int			len = LZ4_compress_default((char *) tuple->t_data, dst,
-										   tuple->t_len, bound);
-	uint32		word = tuple->t_len;
+	int			clen = LZ4_compress_default(src, dst, len, bound);
+	uint32		word = len;
 
-	if (len <= 0 || len >= (int) tuple->t_len)
+	if (clen <= 0 || clen >= (int) len)
 	{
 		/* incompressible: keep it as it is */
-		memcpy(dst, tuple->t_data, tuple->t_len);
-		len = tuple->t_len;
+		memcpy(dst, src, len);
+		clen = len;
 		word |= HISTORY_STORED_RAW;
 	}
 	memcpy(VARDATA(out), &word, sizeof(uint32));
-	SET_VARSIZE(out, VARHDRSZ + sizeof(uint32) + len);
+	SET_VARSIZE(out, VARHDRSZ + sizeof(uint32) + clen);
 	return out;
+}
+
+/*
+ * history_decompress
+ *		The bytes of a stored form, into "dst" (which has room for "len"
+ *		bytes, "len" being the length the stored form says it has: see
+ *		history_stored_length).  Damage is reported against "relid".
+ */
+static void
+history_decompress(bytea *stored, char *dst, uint32 len, Oid relid)
+{
+	char	   *src = VARDATA_ANY(stored) + sizeof(uint32);
+	int			srclen = VARSIZE_ANY_EXHDR(stored) - sizeof(uint32);
+	uint32		word;
+
+	memcpy(&word, VARDATA_ANY(stored), sizeof(uint32));
+	if (word & HISTORY_STORED_RAW)
+	{
+		if ((uint32) srclen != len)
+			history_corrupted(relid);
+		memcpy(dst, src, len);
+	}
+	else if (LZ4_decompress_safe(src, dst, srclen, len) != (int) len)
+		history_corrupted(relid);
+}
+
+/*
+ * history_stored_length
+ *		The uncompressed length of a stored form, checked to lie between
+ *		"min" and what one allocation can hold.
+ */
+static uint32
+history_stored_length(bytea *stored, uint32 min, Oid relid)
+{
+	uint32		word;
+	uint32		len;
+
+	if (VARSIZE_ANY_EXHDR(stored) < sizeof(uint32))
+		history_corrupted(relid);
+	memcpy(&word, VARDATA_ANY(stored), sizeof(uint32));
+	len = word & ~HISTORY_STORED_RAW;
+	if (len < min || len > MaxAllocSize - HEAPTUPLESIZE)
+		history_corrupted(relid);
+	return len;
+}
+
+/*
+ * history_unpack_bytes
+ *		The bytes of a stored form, in a new palloc'd buffer; "*len" is set
+ *		to their number.
+ */
+char *
+history_unpack_bytes(bytea *stored, uint32 min, uint32 *len, Oid relid)
+{
+	char	   *out;
+
+	*len = history_stored_length(stored, min, relid);
+	out = palloc(*len);
+	history_decompress(stored, out, *len, relid);
+	return out;
+}
+
+void
+history_corrupted(Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("corrupted version in the history of relation %u", relid)));
+}
+
+/* The stored form of a heap tuple. */
+static bytea *
+compress_tuple(HeapTuple tuple)
+{
+	return history_compress((char *) tuple->t_data, tuple->t_len);
 }
 
 static HeapTuple
 decompress_tuple(bytea *stored, Oid relid)
 {
-	char	   *src = VARDATA_ANY(stored);
-	int			srclen = VARSIZE_ANY_EXHDR(stored) - sizeof(uint32);
-	uint32		word;
-	uint32		rawlen;
+	uint32		rawlen = history_stored_length(stored, SizeofHeapTupleHeader, relid);
 	HeapTuple	tuple;
-
-	if (srclen < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
-	memcpy(&word, src, sizeof(uint32));
-	rawlen = word & ~HISTORY_STORED_RAW;
-	if (rawlen < SizeofHeapTupleHeader || rawlen > MaxAllocSize - HEAPTUPLESIZE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
 
 	tuple = palloc(HEAPTUPLESIZE + rawlen);
 	tuple->t_data = (HeapTupleHeader) ((char *) tuple + HEAPTUPLESIZE);
 	tuple->t_len = rawlen;
 	tuple->t_tableOid = relid;
 	ItemPointerSetInvalid(&tuple->t_self);
-	if (word & HISTORY_STORED_RAW)
-	{
-		if ((uint32) srclen != rawlen)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
-		memcpy(tuple->t_data, src + sizeof(uint32), rawlen);
-	}
-	else if (LZ4_decompress_safe(src + sizeof(uint32), (char *) tuple->t_data,
-								 srclen, rawlen) != (int) rawlen)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupted version in ttpdb.history for relation %u", relid)));
+	history_decompress(stored, (char *) tuple->t_data, rawlen, relid);
 	return tuple;
 }
 
@@ -379,6 +428,7 @@ history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
 	ttpdb_insert_with_indexes(history,
 							  heap_form_tuple(RelationGetDescr(history), values, nulls));
 	table_close(history, NoLock);
+	history_note_kept(RelationGetRelid(rel));
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(append_context);
@@ -431,7 +481,11 @@ history_append_relation(Relation rel, bool count_deletes)
 
 /*
  * history_begin_scan
- *		Start reading the kept versions of "rel" that "snapshot" sees.
+ *		Start reading the kept versions of "rel" that "snapshot" sees: the
+ *		single versions of ttpdb.history, then those packed together in
+ *		ttpdb.history_packs (tam_pack.c).  A version is in exactly one of
+ *		the two for any MVCC snapshot, since packing moves versions from one
+ *		to the other in one transaction.
  */
 HistoryScan
 history_begin_scan(Relation rel, Snapshot snapshot)
@@ -440,31 +494,122 @@ history_begin_scan(Relation rel, Snapshot snapshot)
 	ScanKeyData skey;
 
 	scan->relid = RelationGetRelid(rel);
-	scan->history = table_open(ttpdb_catalog_relid("history"), AccessShareLock);
+	scan->snapshot = snapshot;
+	scan->table = table_open(ttpdb_catalog_relid("history"), AccessShareLock);
 	ScanKeyInit(&skey, Anum_history_relid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(scan->relid));
-	scan->scan = systable_beginscan(scan->history,
+	scan->scan = systable_beginscan(scan->table,
 									ttpdb_catalog_relid("history_relid_idx"),
 									true, snapshot, 1, &skey);
+	scan->pack_context = AllocSetContextCreate(CurrentMemoryContext,
+											   "ttpdb history pack",
+											   ALLOCSET_DEFAULT_SIZES);
 	return scan;
+}
+
+/*
+ * history_scan_as_of
+ *		Tell the scan that only versions valid at "as_of" are wanted, so that
+ *		it can skip whole packs without decompressing them.  Versions are
+ *		still returned unfiltered otherwise: the caller checks each.
+ */
+void
+history_scan_as_of(HistoryScan scan, TimestampTz as_of)
+{
+	scan->time_filter = true;
+	scan->as_of = as_of;
+}
+
+/* Move from ttpdb.history to ttpdb.history_packs. */
+static void
+history_scan_packs(HistoryScan scan)
+{
+	ScanKeyData skey;
+
+	systable_endscan(scan->scan);
+	table_close(scan->table, AccessShareLock);
+	scan->current = NULL;
+	scan->in_packs = true;
+	scan->table = table_open(ttpdb_catalog_relid("history_packs"), AccessShareLock);
+	ScanKeyInit(&skey, Anum_history_packs_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(scan->relid));
+	scan->scan = systable_beginscan(scan->table,
+									ttpdb_catalog_relid("history_packs_relid_idx"),
+									true, scan->snapshot, 1, &skey);
+}
+
+/*
+ * Read the next pack that may hold a version the caller wants; false at the
+ * end.  With a time filter, a pack whose versions all ended at or before
+ * the time, or all began after it, is passed over undecompressed.
+ */
+static bool
+history_next_pack(HistoryScan scan)
+{
+	TupleDesc	desc = RelationGetDescr(scan->table);
+	HeapTuple	tup;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan->scan)))
+	{
+		bool		isnull;
+		Datum		value;
+		MemoryContext old;
+
+		if (scan->time_filter)
+		{
+			value = heap_getattr(tup, Anum_history_packs_valid_to_max, desc, &isnull);
+			if (!isnull && DatumGetTimestampTz(value) <= scan->as_of)
+				continue;
+			value = heap_getattr(tup, Anum_history_packs_valid_from_min, desc, &isnull);
+			if (!isnull && DatumGetTimestampTz(value) > scan->as_of)
+				continue;
+		}
+		MemoryContextReset(scan->pack_context);
+		old = MemoryContextSwitchTo(scan->pack_context);
+		scan->pack = history_pack_read(tup, desc, scan->relid);
+		MemoryContextSwitchTo(old);
+		scan->pack_next = 0;
+		return true;
+	}
+	scan->pack = NULL;
+	return false;
 }
 
 /*
  * history_next
  *		The next kept version's validity and transactions.  Its tuple is
  *		decompressed only on request (history_version_tuple), so that
- *		versions a reader skips cost no decompression.
+ *		versions a reader skips cost no decompression.  A single version's
+ *		end is known only through the stamp of ended_xid; a packed one
+ *		carries it (valid_to_known).
  */
 bool
 history_next(HistoryScan scan, HistoryVersion *version)
 {
-	HeapTuple	tup = systable_getnext(scan->scan);
-	TupleDesc	desc = RelationGetDescr(scan->history);
+	TupleDesc	desc;
+	HeapTuple	tup;
 	bool		isnull;
 	Datum		value;
 
-	if (!HeapTupleIsValid(tup))
-		return false;
+	if (!scan->in_packs)
+	{
+		tup = systable_getnext(scan->scan);
+		if (!HeapTupleIsValid(tup))
+			history_scan_packs(scan);
+	}
+	if (scan->in_packs)
+	{
+		while (scan->pack == NULL || scan->pack_next >= scan->pack->nversions)
+		{
+			if (!history_next_pack(scan))
+				return false;
+		}
+		*version = scan->pack->versions[scan->pack_next++];
+		version->tuple = NULL;
+		return true;
+	}
+
+	desc = RelationGetDescr(scan->table);
 	scan->current = tup;
 	version->tuple = NULL;
 	version->era = DatumGetInt64(heap_getattr(tup, Anum_history_era, desc, &isnull));
@@ -477,6 +622,8 @@ history_next(HistoryScan scan, HistoryVersion *version)
 	value = heap_getattr(tup, Anum_history_valid_from, desc, &isnull);
 	version->valid_from_known = !isnull;
 	version->valid_from = isnull ? 0 : DatumGetTimestampTz(value);
+	version->valid_to_known = false;
+	version->valid_to = 0;
 	return true;
 }
 
@@ -489,11 +636,17 @@ HeapTuple
 history_version_tuple(HistoryScan scan)
 {
 	bool		isnull;
-	Datum		data = heap_getattr(scan->current, Anum_history_data,
-									RelationGetDescr(scan->history), &isnull);
-	bytea	   *stored = DatumGetByteaPP(data);
-	HeapTuple	tuple = decompress_tuple(stored, scan->relid);
+	Datum		data;
+	bytea	   *stored;
+	HeapTuple	tuple;
 
+	if (scan->in_packs)
+		return history_pack_tuple(scan->pack, scan->pack_next - 1, scan->relid);
+
+	data = heap_getattr(scan->current, Anum_history_data,
+						RelationGetDescr(scan->table), &isnull);
+	stored = DatumGetByteaPP(data);
+	tuple = decompress_tuple(stored, scan->relid);
 	/* a large version was detoasted into a copy */
 	if ((Pointer) stored != DatumGetPointer(data))
 		pfree(stored);
@@ -504,6 +657,7 @@ void
 history_end_scan(HistoryScan scan)
 {
 	systable_endscan(scan->scan);
-	table_close(scan->history, AccessShareLock);
+	table_close(scan->table, AccessShareLock);
+	MemoryContextDelete(scan->pack_context);
 	pfree(scan);
 }
