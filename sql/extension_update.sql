@@ -59,3 +59,23 @@ DROP SCHEMA old_replayed CASCADE;
 DROP TABLE old_ledger;
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
+-- from 0.3 to 0.4 (packed history): versions kept as single rows under 0.3
+-- pack, and read back the same
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb VERSION '0.3';
+CREATE TABLE old_stock (id int PRIMARY KEY, qty int NOT NULL) USING ttpdb;
+INSERT INTO old_stock VALUES (1, 5), (2, 7);
+UPDATE old_stock SET qty = qty - 1;
+SELECT max(committed_at) AS t_update FROM ttpdb.commit_times \gset
+DELETE FROM old_stock WHERE id = 2;
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+SELECT ttpdb.pack_history('old_stock');
+SELECT versions, packed_versions FROM ttpdb.history_stats;
+SELECT * FROM ttpdb.as_of(NULL::old_stock, :'t_update') ORDER BY id;
+SELECT (version).id, (version).qty, valid_to IS NULL AS current
+FROM ttpdb.history(NULL::old_stock) ORDER BY (version).id, valid_from;
+DROP TABLE old_stock;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
