@@ -123,6 +123,7 @@ extern int	ttpdb_pack_after;
 extern void history_pack_init(void);
 extern void history_note_kept(Oid relid);
 extern void history_pack_at_commit(void);
+extern bool history_is_pack_subxact(TransactionId xid);
 extern int64 history_pack_relation(Relation rel, Snapshot snapshot);
 extern int64 history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot);
 extern HistoryPack *history_pack_read(HeapTuple packtup, TupleDesc desc, Oid relid);

@@ -637,6 +637,9 @@ stamp_transaction(void)
 	{
 		uint32		child_epoch = epoch;
 
+		/* packing's own subtransaction wrote no ttpdb row: nothing to stamp */
+		if (history_is_pack_subxact(children[i]))
+			continue;
 		if (children[i] < XidFromFullTransactionId(top))
 			child_epoch++;
 		values[Anum_commit_times_xid - 1] =

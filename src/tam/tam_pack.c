@@ -58,6 +58,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
 
@@ -82,6 +83,10 @@ static int64 kept_since_pack = 0;
 static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
 static Oid	pending_relids[PACK_MAX_PENDING];
 static int	pending_n = 0;
+
+/* The subtransaction in which the current transaction packed, if it did. */
+static LocalTransactionId pack_subxact_lxid = InvalidLocalTransactionId;
+static TransactionId pack_subxact_xid = InvalidTransactionId;
 
 /* One version on its way into a pack. */
 typedef struct PackItem
@@ -128,26 +133,12 @@ history_note_kept(Oid relid)
 		pending_relids[pending_n++] = relid;
 }
 
-/*
- * history_pack_at_commit
- *		Called before the commit of a transaction that wrote ttpdb tables:
- *		when this backend has kept ttpdb.pack_after versions since it last
- *		packed, pack the tables this transaction kept versions of.  A table
- *		someone else is packing, pruning or vacuuming is left for later;
- *		nobody waits.
- */
-void
-history_pack_at_commit(void)
+/* Pack the tables of pending_relids that nobody else is packing. */
+static bool
+pack_pending_tables(void)
 {
 	bool		packed = false;
 
-	if (pending_lxid != MyProc->lxid || pending_n == 0)
-		return;
-	if (ttpdb_pack_after <= 0 || kept_since_pack < ttpdb_pack_after)
-	{
-		pending_n = 0;
-		return;
-	}
 	for (int i = 0; i < pending_n; i++)
 	{
 		Relation	rel;
@@ -162,9 +153,86 @@ history_pack_at_commit(void)
 		relation_close(rel, NoLock);
 		packed = true;
 	}
+	return packed;
+}
+
+/*
+ * history_pack_at_commit
+ *		Called before the commit of a transaction that wrote ttpdb tables:
+ *		when this backend has kept ttpdb.pack_after versions since it last
+ *		packed, pack the tables this transaction kept versions of.  A table
+ *		someone else is packing, pruning or vacuuming is left for later;
+ *		nobody waits.
+ *
+ * Packing is housekeeping: it must not make the user's commit fail.  It
+ * runs in a subtransaction, and an error is reported as a warning, the
+ * packing undone and the commit carried on (a cancel still cancels).
+ */
+void
+history_pack_at_commit(void)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		packed = false;
+
+	if (pending_lxid != MyProc->lxid || pending_n == 0)
+		return;
+	if (ttpdb_pack_after <= 0 || kept_since_pack < ttpdb_pack_after)
+	{
+		pending_n = 0;
+		return;
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		/* kept versions may be TOASTed, and reading TOAST needs a snapshot */
+		PushActiveSnapshot(GetLatestSnapshot());
+		packed = pack_pending_tables();
+		PopActiveSnapshot();
+		pack_subxact_lxid = MyProc->lxid;
+		pack_subxact_xid = GetCurrentTransactionIdIfAny();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		pending_n = 0;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("could not pack the history of ttpdb tables: %s", edata->message),
+				 errhint("The versions stay where they are; ttpdb.pack_history() packs them on request.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
 	pending_n = 0;
 	if (packed)
 		kept_since_pack = 0;
+}
+
+/*
+ * history_is_pack_subxact
+ *		Whether "xid" is the subtransaction in which the current transaction
+ *		packed: it changed no ttpdb table, so it needs no commit stamp.
+ */
+bool
+history_is_pack_subxact(TransactionId xid)
+{
+	return pack_subxact_lxid == MyProc->lxid &&
+		TransactionIdIsValid(pack_subxact_xid) &&
+		TransactionIdEquals(xid, pack_subxact_xid);
 }
 
 /* Append "n" values as deltas from the previous one. */

@@ -63,6 +63,8 @@ step(
 	q{MERGE INTO account a USING (VALUES (1, 1000), (5, 5)) v(id, balance) ON a.id = v.id
 	WHEN MATCHED THEN UPDATE SET balance = v.balance
 	WHEN NOT MATCHED THEN INSERT VALUES (v.id, 'erin', v.balance)});
+# Pack what was kept so far: the standby reads packs and single versions.
+$primary->safe_psql('postgres', 'SELECT ttpdb.pack_history()');
 step(q{BEGIN; UPDATE account SET balance = 0; ROLLBACK;});
 step(q{TRUNCATE account});
 step(q{INSERT INTO account VALUES (6, 'frank', 60); UPDATE branch SET city = 'Rome'});
@@ -143,7 +145,8 @@ for my $table ('account', 'branch')
 }
 for my $sql (
 	'SELECT count(*), min(committed_at), max(committed_at) FROM ttpdb.commit_times',
-	'SELECT count(*), sum(raw_size) FROM ttpdb.history')
+	'SELECT count(*), sum(raw_size) FROM ttpdb.history',
+	'SELECT count(*), sum(versions), sum(raw_size) FROM ttpdb.history_packs')
 {
 	is($standby->safe_psql('postgres', $sql),
 		$primary->safe_psql('postgres', $sql), "standby: $sql");

@@ -182,6 +182,13 @@ WHERE h.lp_flags = 1
 cmp_ok($node->safe_psql('postgres', $unfrozen), '>', 0,
 	'before the freeze, tuples of t are not frozen');
 
+# Pack the kept versions of t (u's stay single rows): packs carry full
+# xids and their own end stamps, so freezing must not change them either.
+cmp_ok($node->safe_psql('postgres', q{SELECT ttpdb.pack_history('t')}),
+	'>', 0, 'the kept versions of t are packed');
+answers_unchanged('packed', 'AS OF answers unchanged after packing');
+kept_unchanged('after packing');
+
 # Freeze every database, aggressively.
 $node->command_ok([ 'vacuumdb', '--all', '--freeze' ],
 	'vacuumdb --all --freeze');
@@ -208,7 +215,7 @@ kept_unchanged('after VACUUM FREEZE');
 # kept versions' own tables too.
 burn_xids();
 $node->safe_psql('postgres',
-	'VACUUM (FREEZE, ANALYZE) ttpdb.history, ttpdb.commit_times, t, u');
+	'VACUUM (FREEZE, ANALYZE) ttpdb.history, ttpdb.history_packs, ttpdb.commit_times, t, u');
 answers_unchanged('refrozen', 'AS OF answers unchanged after a second freeze');
 
 # A restart forgets the per-backend caches and the shared state.

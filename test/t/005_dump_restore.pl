@@ -77,6 +77,8 @@ step(q{UPDATE t SET n = 1 WHERE id <= 3});
 step(q{DELETE FROM t WHERE id = 4});
 step(q{INSERT INTO t VALUES (11, 'row 11', 0), (12, 'row 12', 0)});
 step(q{UPDATE t SET n = 2, v = 'again' WHERE id IN (1, 11); UPDATE u SET w = w || '!'});
+# What was kept so far goes into packs; what follows stays single.
+$node->safe_psql('src', 'SELECT ttpdb.pack_history()');
 step(
 	q{BEGIN;
 UPDATE t SET n = 5 WHERE id = 5;
@@ -120,7 +122,13 @@ my $history_rows = q{
 SELECT count(*) || ' ' || md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', relid::text, era,
 	row_hash, created_xid, ended_xid, extract(epoch FROM valid_from), raw_size, md5(data)),
 	',' ORDER BY relid::text, ended_xid, md5(data)))
-FROM ttpdb.history};
+FROM ttpdb.history
+UNION ALL
+SELECT count(*) || ' ' || md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', relid::text, era,
+	versions, extract(epoch FROM valid_from_min), extract(epoch FROM valid_to_min),
+	extract(epoch FROM valid_to_max), raw_size, md5(data)),
+	',' ORDER BY relid::text, valid_to_max, md5(data)))
+FROM ttpdb.history_packs};
 
 my $src_era = $node->safe_psql('src', 'SELECT era FROM ttpdb.era');
 my %src;

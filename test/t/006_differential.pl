@@ -25,6 +25,9 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('differential');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'ttpdb'");
+# Writers pack the history as they go: the past is read from packs and
+# single versions alike.
+$node->append_conf('postgresql.conf', "ttpdb.pack_after = 40");
 $node->start;
 
 $node->safe_psql('postgres', q{
@@ -107,6 +110,9 @@ foreach my $line (split /\n/, $records)
 }
 push @instants, [ $current, canonical(\%state) ] if defined $current;
 cmp_ok(scalar(@instants), '>', 100, 'the workload committed many transactions');
+is($node->safe_psql('postgres',
+		q{SELECT sum(packed_versions) > 0 FROM ttpdb.history_stats}),
+	't', 'the writers packed kept versions as they went');
 
 sub canonical
 {
