@@ -107,6 +107,8 @@ extern bool history_version_cids(HeapTuple tuple, CommandId *created_cid,
 								 CommandId *ended_cid);
 extern void history_append_relation(Relation rel, bool count_deletes);
 extern CommandId history_creation_cid(HeapTupleHeader tup);
+extern struct SysScanDescData *history_scan_relid(Relation store, const char *index,
+												  Oid relid, Snapshot snapshot);
 extern HistoryScan history_begin_scan(Relation rel, Snapshot snapshot);
 extern void history_scan_as_of(HistoryScan scan, TimestampTz as_of);
 extern bool history_next(HistoryScan scan, HistoryVersion *version);

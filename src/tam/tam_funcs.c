@@ -413,6 +413,25 @@ past:
 	return (Datum) 0;
 }
 
+/*
+ * Open ttpdb table "relid" for maintenance of its history, as its owner,
+ * with the lock VACUUM takes: pruners and packers of one table take turns.
+ */
+static Relation
+open_table_for_maintenance(Oid relid)
+{
+	Relation	rel = table_open(relid, ShareUpdateExclusiveLock);
+
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (!ttpdb_is_ttpdb_relation(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" does not use the ttpdb access method",
+						RelationGetRelationName(rel))));
+	return rel;
+}
+
 PG_FUNCTION_INFO_V1(ttpdb_prune_history);
 
 /*
@@ -429,19 +448,11 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 	Relation	rel;
 	Relation	history;
 	SysScanDesc scan;
-	ScanKeyData skey;
 	HeapTuple	tup;
 	Snapshot	snapshot;
 	int64		pruned = 0;
 
-	rel = table_open(relid, ShareUpdateExclusiveLock);
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	if (!ttpdb_is_ttpdb_relation(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("table \"%s\" does not use the ttpdb access method",
-						RelationGetRelationName(rel))));
+	rel = open_table_for_maintenance(relid);
 	ttpdb_check_writable(rel);
 	/* retention is explicit, and logged */
 	ttpdb_note_write();
@@ -449,15 +460,15 @@ ttpdb_prune_history(PG_FUNCTION_ARGS)
 
 	snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(history, ttpdb_catalog_relid("history_relid_idx"),
-							  true, snapshot, 1, &skey);
+	scan = history_scan_relid(history, "history_relid_idx", relid, snapshot);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
 		bool		era_isnull;
-		Datum		era = heap_getattr(tup, 2, RelationGetDescr(history), &era_isnull);
-		Datum		ended = heap_getattr(tup, 5, RelationGetDescr(history), &isnull);
+		Datum		era = heap_getattr(tup, Anum_history_era, RelationGetDescr(history),
+										   &era_isnull);
+		Datum		ended = heap_getattr(tup, Anum_history_ended_xid, RelationGetDescr(history),
+											 &isnull);
 		TimestampTz stamp;
 
 		if (!isnull && !era_isnull &&
@@ -497,15 +508,8 @@ ttpdb_pack_history(PG_FUNCTION_ARGS)
 
 	PreventCommandIfReadOnly("ttpdb.pack_history()");
 	PreventCommandDuringRecovery("ttpdb.pack_history()");
-	rel = table_open(relid, ShareUpdateExclusiveLock);
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	if (!ttpdb_is_ttpdb_relation(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("table \"%s\" does not use the ttpdb access method",
-						RelationGetRelationName(rel))));
-	packed = history_pack_relation(rel, GetTransactionSnapshot());
+	rel = open_table_for_maintenance(relid);
+	packed = history_pack_relation(rel, GetActiveSnapshot());
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(packed);
 }

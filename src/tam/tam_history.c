@@ -185,6 +185,22 @@ ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple)
 }
 
 /*
+ * history_scan_relid
+ *		Begin a scan of the rows of one table in one of the history stores
+ *		("store" is ttpdb.history or ttpdb.history_packs, whose first column
+ *		is the table and is indexed by "index").
+ */
+SysScanDesc
+history_scan_relid(Relation store, const char *index, Oid relid, Snapshot snapshot)
+{
+	ScanKeyData skey;
+
+	ScanKeyInit(&skey, Anum_history_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	return systable_beginscan(store, ttpdb_catalog_relid(index), true, snapshot, 1, &skey);
+}
+
+/*
  * Hash of the version's replica identity (primary key by default), or
  * false if the table has none.
  */
@@ -491,16 +507,11 @@ HistoryScan
 history_begin_scan(Relation rel, Snapshot snapshot)
 {
 	HistoryScan scan = palloc0(sizeof(HistoryScanData));
-	ScanKeyData skey;
 
 	scan->relid = RelationGetRelid(rel);
 	scan->snapshot = snapshot;
 	scan->table = table_open(ttpdb_catalog_relid("history"), AccessShareLock);
-	ScanKeyInit(&skey, Anum_history_relid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(scan->relid));
-	scan->scan = systable_beginscan(scan->table,
-									ttpdb_catalog_relid("history_relid_idx"),
-									true, snapshot, 1, &skey);
+	scan->scan = history_scan_relid(scan->table, "history_relid_idx", scan->relid, snapshot);
 	scan->pack_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "ttpdb history pack",
 											   ALLOCSET_DEFAULT_SIZES);
@@ -524,18 +535,13 @@ history_scan_as_of(HistoryScan scan, TimestampTz as_of)
 static void
 history_scan_packs(HistoryScan scan)
 {
-	ScanKeyData skey;
-
 	systable_endscan(scan->scan);
 	table_close(scan->table, AccessShareLock);
 	scan->current = NULL;
 	scan->in_packs = true;
 	scan->table = table_open(ttpdb_catalog_relid("history_packs"), AccessShareLock);
-	ScanKeyInit(&skey, Anum_history_packs_relid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(scan->relid));
-	scan->scan = systable_beginscan(scan->table,
-									ttpdb_catalog_relid("history_packs_relid_idx"),
-									true, scan->snapshot, 1, &skey);
+	scan->scan = history_scan_relid(scan->table, "history_packs_relid_idx", scan->relid,
+									scan->snapshot);
 }
 
 /*

@@ -409,14 +409,9 @@ history_pack_relation(Relation rel, Snapshot snapshot)
 	int			n = 0;
 	Size		bytes = 0;
 	int64		packed = 0;
-	SysScanDesc scan;
-	ScanKeyData skey;
+	SysScanDesc scan = history_scan_relid(history, "history_relid_idx", relid, snapshot);
 	HeapTuple	tup;
 
-	ScanKeyInit(&skey, Anum_history_relid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(history, ttpdb_catalog_relid("history_relid_idx"),
-							  true, snapshot, 1, &skey);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		PackItem   *item;
@@ -587,14 +582,9 @@ history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot)
 												  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 	int64		pruned = 0;
-	SysScanDesc scan;
-	ScanKeyData skey;
+	SysScanDesc scan = history_scan_relid(packs, "history_packs_relid_idx", relid, snapshot);
 	HeapTuple	tup;
 
-	ScanKeyInit(&skey, Anum_history_packs_relid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(packs, ttpdb_catalog_relid("history_packs_relid_idx"),
-							  true, snapshot, 1, &skey);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
