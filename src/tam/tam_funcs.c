@@ -493,8 +493,8 @@ PG_FUNCTION_INFO_V1(ttpdb_pack_history);
 
 /*
  * ttpdb.pack_history(tbl regclass) returns bigint
- *		Move the single kept versions of "tbl" that the transaction's
- *		snapshot sees into packs (tam_pack.c), and return how many.  Reads
+ *		Move the single kept versions of "tbl" whose transactions have
+ *		committed into packs (tam_pack.c), and return how many.  Reads
  *		give the same answers before and after; only the storage changes.
  *		Like VACUUM, only the table's owner may, and it waits for a packer,
  *		pruner or vacuum of the same table to finish.
@@ -504,12 +504,16 @@ ttpdb_pack_history(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
+	Snapshot	snapshot;
 	int64		packed;
 
 	PreventCommandIfReadOnly("ttpdb.pack_history()");
 	PreventCommandDuringRecovery("ttpdb.pack_history()");
 	rel = open_table_for_maintenance(relid);
-	packed = history_pack_relation(rel, GetActiveSnapshot());
+	/* taken after the lock: a packer we waited for has moved what it packed */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	packed = history_pack_relation(rel, snapshot);
+	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(packed);
 }
