@@ -64,11 +64,18 @@ WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
 -- pack, and read back the same
 DROP EXTENSION ttpdb;
 CREATE EXTENSION ttpdb VERSION '0.3';
+-- the new library packs at commit only once the update made somewhere to
+-- pack to; until then it reads and writes the 0.3 store as 0.3 did
+SET ttpdb.pack_after = 1;
 CREATE TABLE old_stock (id int PRIMARY KEY, qty int NOT NULL) USING ttpdb;
 INSERT INTO old_stock VALUES (1, 5), (2, 7);
 UPDATE old_stock SET qty = qty - 1;
 SELECT max(committed_at) AS t_update FROM ttpdb.commit_times \gset
 DELETE FROM old_stock WHERE id = 2;
+SELECT count(*) AS versions FROM ttpdb.history(NULL::old_stock);
+SELECT * FROM ttpdb.as_of(NULL::old_stock, :'t_update') ORDER BY id;
+SELECT ttpdb.prune_history('old_stock', '-infinity');
+RESET ttpdb.pack_after;
 ALTER EXTENSION ttpdb UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
 SELECT ttpdb.pack_history('old_stock');

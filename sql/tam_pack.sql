@@ -131,6 +131,19 @@ SELECT sum(hits) FROM counter;
 SELECT count(*), count(valid_to) AS ended FROM ttpdb.history(NULL::counter);
 -- the history of one row reads across packs and single rows alike
 SELECT (version).hits FROM ttpdb.history(NULL::counter) WHERE (version).id = 2 ORDER BY valid_from;
+-- a backlog is worked off over several commits, 4,000 versions at the most
+-- a commit, rather than delaying one commit
+SET ttpdb.pack_after = 0;
+CREATE TABLE backlog (id int PRIMARY KEY, v int) USING ttpdb;
+INSERT INTO backlog SELECT g, 0 FROM generate_series(1, 4500) g;
+UPDATE backlog SET v = 1;
+SET ttpdb.pack_after = 1;
+UPDATE backlog SET v = 2 WHERE id = 1;
+SELECT versions, packed_versions FROM ttpdb.history_stats WHERE table_name = 'backlog'::regclass;
+UPDATE backlog SET v = 3 WHERE id = 1;
+SELECT versions, packed_versions FROM ttpdb.history_stats WHERE table_name = 'backlog'::regclass;
+SELECT count(*), sum(v) FROM ttpdb.as_of(NULL::backlog, (SELECT max(committed_at) FROM ttpdb.commit_times) - interval '1 microsecond');
+DROP TABLE backlog;
 RESET ttpdb.pack_after;
 
 -- Errors.
@@ -138,6 +151,10 @@ SELECT ttpdb.pack_history(NULL);
 CREATE TABLE plain (id int);
 SELECT ttpdb.pack_history('plain');
 BEGIN READ ONLY;
+SELECT ttpdb.pack_history('account');
+ROLLBACK;
+-- its later reads would see what committed after its snapshot
+BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT ttpdb.pack_history('account');
 ROLLBACK;
 SET ttpdb.pack_after = -1;

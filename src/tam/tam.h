@@ -118,6 +118,7 @@ extern bytea *history_compress(const char *src, uint32 len);
 extern char *history_unpack_bytes(bytea *stored, uint32 min, uint32 *len, Oid relid);
 extern void history_corrupted(Oid relid) pg_attribute_noreturn();
 extern Oid	ttpdb_catalog_relid(const char *relname);
+extern Oid	ttpdb_catalog_relid_if_exists(const char *relname);
 extern void ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple);
 
 /* tam_pack.c */
@@ -126,7 +127,7 @@ extern void history_pack_init(void);
 extern void history_note_kept(Oid relid);
 extern void history_pack_at_commit(void);
 extern bool history_is_pack_subxact(TransactionId xid);
-extern int64 history_pack_relation(Relation rel, Snapshot snapshot);
+extern int64 history_pack_relation(Relation rel, Snapshot snapshot, int64 limit);
 extern int64 history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot);
 extern HistoryPack *history_pack_read(HeapTuple packtup, TupleDesc desc, Oid relid);
 extern HeapTuple history_pack_tuple(HistoryPack *pack, int i, Oid relid);

@@ -509,10 +509,17 @@ ttpdb_pack_history(PG_FUNCTION_ARGS)
 
 	PreventCommandIfReadOnly("ttpdb.pack_history()");
 	PreventCommandDuringRecovery("ttpdb.pack_history()");
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("ttpdb.pack_history() cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
+				 errdetail("It moves versions that committed after the transaction's snapshot, "
+						   "which the transaction's later reads would then see."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 	rel = open_table_for_maintenance(relid);
 	/* taken after the lock: a packer we waited for has moved what it packed */
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	packed = history_pack_relation(rel, snapshot);
+	packed = history_pack_relation(rel, snapshot, 0);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(packed);

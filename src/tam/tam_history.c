@@ -113,12 +113,14 @@ static CatalogRelid catalog_cache[8];
 static int	catalog_cache_n = 0;
 
 /*
- * ttpdb_catalog_relid
- *		OID of one of the extension's own tables or indexes in schema ttpdb.
- *		"relname" must be a string constant.
+ * ttpdb_catalog_relid_if_exists
+ *		OID of one of the extension's own tables or indexes in schema ttpdb,
+ *		or InvalidOid if it does not exist (yet: a table a later version of
+ *		the extension adds, before ALTER EXTENSION ttpdb UPDATE).  "relname"
+ *		must be a string constant.
  */
 Oid
-ttpdb_catalog_relid(const char *relname)
+ttpdb_catalog_relid_if_exists(const char *relname)
 {
 	Oid			nsp;
 	Oid			relid;
@@ -135,17 +137,29 @@ ttpdb_catalog_relid(const char *relname)
 
 	nsp = get_namespace_oid("ttpdb", true);
 	relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("ttpdb.%s does not exist", relname),
-				 errhint("The ttpdb extension must be installed in this database: CREATE EXTENSION ttpdb.")));
-	if (catalog_cache_n < lengthof(catalog_cache))
+	if (OidIsValid(relid) && catalog_cache_n < lengthof(catalog_cache))
 	{
 		catalog_cache[catalog_cache_n].relname = relname;
 		catalog_cache[catalog_cache_n].relid = relid;
 		catalog_cache_n++;
 	}
+	return relid;
+}
+
+/*
+ * ttpdb_catalog_relid
+ *		The same, for a table or index that must exist.
+ */
+Oid
+ttpdb_catalog_relid(const char *relname)
+{
+	Oid			relid = ttpdb_catalog_relid_if_exists(relname);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("ttpdb.%s does not exist", relname),
+				 errhint("The ttpdb extension must be installed in this database: CREATE EXTENSION ttpdb.")));
 	return relid;
 }
 
@@ -535,11 +549,20 @@ history_scan_as_of(HistoryScan scan, TimestampTz as_of)
 static void
 history_scan_packs(HistoryScan scan)
 {
+	Oid			packs = ttpdb_catalog_relid_if_exists("history_packs");
+
 	systable_endscan(scan->scan);
 	table_close(scan->table, AccessShareLock);
 	scan->current = NULL;
 	scan->in_packs = true;
-	scan->table = table_open(ttpdb_catalog_relid("history_packs"), AccessShareLock);
+	if (!OidIsValid(packs))
+	{
+		/* before ALTER EXTENSION ttpdb UPDATE: no packs yet */
+		scan->table = NULL;
+		scan->scan = NULL;
+		return;
+	}
+	scan->table = table_open(packs, AccessShareLock);
 	scan->scan = history_scan_relid(scan->table, "history_packs_relid_idx", scan->relid,
 									scan->snapshot);
 }
@@ -552,9 +575,15 @@ history_scan_packs(HistoryScan scan)
 static bool
 history_next_pack(HistoryScan scan)
 {
-	TupleDesc	desc = RelationGetDescr(scan->table);
+	TupleDesc	desc;
 	HeapTuple	tup;
 
+	if (scan->scan == NULL)
+	{
+		scan->pack = NULL;
+		return false;
+	}
+	desc = RelationGetDescr(scan->table);
 	while (HeapTupleIsValid(tup = systable_getnext(scan->scan)))
 	{
 		bool		isnull;
@@ -662,8 +691,11 @@ history_version_tuple(HistoryScan scan)
 void
 history_end_scan(HistoryScan scan)
 {
-	systable_endscan(scan->scan);
-	table_close(scan->table, AccessShareLock);
+	if (scan->scan != NULL)
+	{
+		systable_endscan(scan->scan);
+		table_close(scan->table, AccessShareLock);
+	}
 	MemoryContextDelete(scan->pack_context);
 	pfree(scan);
 }

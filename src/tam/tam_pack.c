@@ -69,6 +69,13 @@
 #define PACK_MAX_BYTES		(1024 * 1024)	/* of uncompressed tuples */
 #define PACK_FROM_KNOWN		0x01
 
+/*
+ * Versions one commit packs at the most, per table: a backlog (after an
+ * upgrade, or with ttpdb.pack_after raised) is worked off over several
+ * commits rather than delaying one.
+ */
+#define PACK_AT_COMMIT_MAX	(4 * PACK_MAX_VERSIONS)
+
 /* Bytes of the payload before the tuples. */
 #define PACK_FIXED_SIZE(n)	(2 * sizeof(uint32) + (n) * (4 * sizeof(uint64) + sizeof(uint32) + 1))
 
@@ -149,7 +156,7 @@ pack_pending_tables(void)
 		rel = try_relation_open(pending_relids[i], NoLock);
 		if (rel == NULL)
 			continue;
-		(void) history_pack_relation(rel, SnapshotSelf);
+		(void) history_pack_relation(rel, SnapshotSelf, PACK_AT_COMMIT_MAX);
 		relation_close(rel, NoLock);
 		packed = true;
 	}
@@ -166,18 +173,27 @@ pack_pending_tables(void)
  *
  * Packing is housekeeping: it must not make the user's commit fail.  It
  * runs in a subtransaction, and an error is reported as a warning, the
- * packing undone and the commit carried on (a cancel still cancels).
+ * packing undone and the commit carried on (a cancel still cancels, as it
+ * does deferred triggers); and it does a bounded amount of work.
  */
 void
 history_pack_at_commit(void)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	bool		packed = false;
+	volatile bool packed = false;
 
 	if (pending_lxid != MyProc->lxid || pending_n == 0)
 		return;
-	if (ttpdb_pack_after <= 0 || kept_since_pack < ttpdb_pack_after)
+	/*
+	 * Not in a serializable transaction: deleting single rows that concurrent
+	 * serializable readers have read would add conflicts that could fail the
+	 * commit.  Not before ALTER EXTENSION ttpdb UPDATE has created the packs'
+	 * table either.
+	 */
+	if (ttpdb_pack_after <= 0 || kept_since_pack < ttpdb_pack_after ||
+		IsolationIsSerializable() ||
+		!OidIsValid(ttpdb_catalog_relid_if_exists("history_packs")))
 	{
 		pending_n = 0;
 		return;
@@ -208,6 +224,8 @@ history_pack_at_commit(void)
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;
 		pending_n = 0;
+		/* try again only after as many versions more */
+		kept_since_pack = 0;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 		ereport(WARNING,
@@ -305,6 +323,7 @@ pack_insert(Relation packs, Oid relid, PackItem *items, int n)
 	TimestampTz to_max = DT_NOBEGIN;
 	Datum		values[Natts_history_packs];
 	bool		nulls[Natts_history_packs];
+	HeapTuple	tuple;
 
 	qsort(items, n, sizeof(PackItem), pack_item_cmp);
 	for (int i = 0; i < n; i++)
@@ -366,7 +385,10 @@ pack_insert(Relation packs, Oid relid, PackItem *items, int n)
 	values[Anum_history_packs_valid_to_max - 1] = TimestampTzGetDatum(to_max);
 	values[Anum_history_packs_raw_size - 1] = Int32GetDatum((int32) raw);
 	values[Anum_history_packs_data - 1] = PointerGetDatum(history_compress(payload, size));
-	ttpdb_insert_with_indexes(packs, heap_form_tuple(RelationGetDescr(packs), values, nulls));
+	tuple = heap_form_tuple(RelationGetDescr(packs), values, nulls);
+	ttpdb_insert_with_indexes(packs, tuple);
+	heap_freetuple(tuple);
+	pfree(DatumGetPointer(values[Anum_history_packs_data - 1]));
 	pfree(payload);
 	pfree(column);
 }
@@ -388,11 +410,12 @@ pack_flush(Relation history, Relation packs, Oid relid, PackItem *items, int n)
 /*
  * history_pack_relation
  *		Move the single kept versions of "rel" that "snapshot" sees, and whose
- *		superseding transaction has committed, into packs; return how many.
- *		The caller holds ShareUpdateExclusiveLock on "rel".
+ *		superseding transaction has committed, into packs, "limit" at the
+ *		most (0: all); return how many.  The caller holds
+ *		ShareUpdateExclusiveLock on "rel".
  */
 int64
-history_pack_relation(Relation rel, Snapshot snapshot)
+history_pack_relation(Relation rel, Snapshot snapshot, int64 limit)
 {
 	Oid			relid = RelationGetRelid(rel);
 	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext,
@@ -402,15 +425,28 @@ history_pack_relation(Relation rel, Snapshot snapshot)
 														"ttpdb pack batch",
 														ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(context);
-	Relation	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
-	Relation	packs = table_open(ttpdb_catalog_relid("history_packs"), RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(history);
-	PackItem   *items = palloc(PACK_MAX_VERSIONS * sizeof(PackItem));
+	Relation	history;
+	Relation	packs;
+	TupleDesc	desc;
+	PackItem   *items;
 	int			n = 0;
 	Size		bytes = 0;
 	int64		packed = 0;
-	SysScanDesc scan = history_scan_relid(history, "history_relid_idx", relid, snapshot);
+	SysScanDesc scan;
 	HeapTuple	tup;
+
+	/* before ALTER EXTENSION ttpdb UPDATE there is nowhere to pack to */
+	if (!OidIsValid(ttpdb_catalog_relid_if_exists("history_packs")))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(context);
+		return 0;
+	}
+	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
+	packs = table_open(ttpdb_catalog_relid("history_packs"), RowExclusiveLock);
+	desc = RelationGetDescr(history);
+	items = palloc(PACK_MAX_VERSIONS * sizeof(PackItem));
+	scan = history_scan_relid(history, "history_relid_idx", relid, snapshot);
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -429,11 +465,16 @@ history_pack_relation(Relation rel, Snapshot snapshot)
 		if (n > 0 && (n == PACK_MAX_VERSIONS || bytes >= PACK_MAX_BYTES ||
 					  era != items[0].version.era))
 		{
+			/* the batch's tuples, the pack and its index work go together */
+			MemoryContextSwitchTo(batch_context);
 			pack_flush(history, packs, relid, items, n);
+			MemoryContextSwitchTo(context);
+			MemoryContextReset(batch_context);
 			packed += n;
 			n = 0;
 			bytes = 0;
-			MemoryContextReset(batch_context);
+			if (limit > 0 && packed >= limit)
+				break;
 		}
 
 		item = &items[n++];
@@ -457,7 +498,9 @@ history_pack_relation(Relation rel, Snapshot snapshot)
 		MemoryContextSwitchTo(context);
 		bytes += item->length;
 	}
+	MemoryContextSwitchTo(batch_context);
 	pack_flush(history, packs, relid, items, n);
+	MemoryContextSwitchTo(context);
 	packed += n;
 	systable_endscan(scan);
 
@@ -575,15 +618,25 @@ int64
 history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot)
 {
 	Oid			relid = RelationGetRelid(rel);
-	Relation	packs = table_open(ttpdb_catalog_relid("history_packs"), RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(packs);
+	Oid			packs_relid = ttpdb_catalog_relid_if_exists("history_packs");
+	Relation	packs;
+	TupleDesc	desc;
 	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext,
 												  "ttpdb prune packs",
 												  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 	int64		pruned = 0;
-	SysScanDesc scan = history_scan_relid(packs, "history_packs_relid_idx", relid, snapshot);
+	SysScanDesc scan;
 	HeapTuple	tup;
+
+	if (!OidIsValid(packs_relid))
+	{
+		MemoryContextDelete(context);
+		return 0;				/* before ALTER EXTENSION ttpdb UPDATE */
+	}
+	packs = table_open(packs_relid, RowExclusiveLock);
+	desc = RelationGetDescr(packs);
+	scan = history_scan_relid(packs, "history_packs_relid_idx", relid, snapshot);
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -621,7 +674,9 @@ history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot)
 			kept++;
 		}
 		pruned += pack->nversions - kept;
-		pack_insert(packs, relid, items, kept);
+		/* (none kept: the bounds said otherwise, but the versions decide) */
+		if (kept > 0)
+			pack_insert(packs, relid, items, kept);
 		simple_heap_delete(packs, &tup->t_self);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(context);
