@@ -223,7 +223,6 @@ history_pack_at_commit(void)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;
-		pending_n = 0;
 		/* try again only after as many versions more */
 		kept_since_pack = 0;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
@@ -395,16 +394,23 @@ pack_insert(Relation packs, Oid relid, PackItem *items, int n)
 
 /*
  * Write the batch of single versions collected from ttpdb.history as one
- * pack, and delete the single rows.
+ * pack, and delete the single rows.  The batch's tuples were read into
+ * "batch_context"; the pack is built there too, and all of it freed.
  */
 static void
-pack_flush(Relation history, Relation packs, Oid relid, PackItem *items, int n)
+pack_flush(Relation history, Relation packs, Oid relid, PackItem *items, int n,
+		   MemoryContext batch_context)
 {
+	MemoryContext old;
+
 	if (n == 0)
 		return;
+	old = MemoryContextSwitchTo(batch_context);
 	pack_insert(packs, relid, items, n);
 	for (int i = 0; i < n; i++)
 		simple_heap_delete(history, &items[i].single);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(batch_context);
 }
 
 /*
@@ -418,13 +424,9 @@ int64
 history_pack_relation(Relation rel, Snapshot snapshot, int64 limit)
 {
 	Oid			relid = RelationGetRelid(rel);
-	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext,
-												  "ttpdb pack",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext batch_context = AllocSetContextCreate(context,
-														"ttpdb pack batch",
-														ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(context);
+	MemoryContext context;
+	MemoryContext batch_context;
+	MemoryContext old;
 	Relation	history;
 	Relation	packs;
 	TupleDesc	desc;
@@ -437,11 +439,13 @@ history_pack_relation(Relation rel, Snapshot snapshot, int64 limit)
 
 	/* before ALTER EXTENSION ttpdb UPDATE there is nowhere to pack to */
 	if (!OidIsValid(ttpdb_catalog_relid_if_exists("history_packs")))
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(context);
 		return 0;
-	}
+
+	context = AllocSetContextCreate(CurrentMemoryContext, "ttpdb pack",
+									ALLOCSET_DEFAULT_SIZES);
+	batch_context = AllocSetContextCreate(context, "ttpdb pack batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(context);
 	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
 	packs = table_open(ttpdb_catalog_relid("history_packs"), RowExclusiveLock);
 	desc = RelationGetDescr(history);
@@ -465,11 +469,7 @@ history_pack_relation(Relation rel, Snapshot snapshot, int64 limit)
 		if (n > 0 && (n == PACK_MAX_VERSIONS || bytes >= PACK_MAX_BYTES ||
 					  era != items[0].version.era))
 		{
-			/* the batch's tuples, the pack and its index work go together */
-			MemoryContextSwitchTo(batch_context);
-			pack_flush(history, packs, relid, items, n);
-			MemoryContextSwitchTo(context);
-			MemoryContextReset(batch_context);
+			pack_flush(history, packs, relid, items, n, batch_context);
 			packed += n;
 			n = 0;
 			bytes = 0;
@@ -498,9 +498,7 @@ history_pack_relation(Relation rel, Snapshot snapshot, int64 limit)
 		MemoryContextSwitchTo(context);
 		bytes += item->length;
 	}
-	MemoryContextSwitchTo(batch_context);
-	pack_flush(history, packs, relid, items, n);
-	MemoryContextSwitchTo(context);
+	pack_flush(history, packs, relid, items, n, batch_context);
 	packed += n;
 	systable_endscan(scan);
 
