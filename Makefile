@@ -27,6 +27,7 @@ OBJS = \
 	src/tam/tam_history.o \
 	src/tam/tam_pack.o \
 	src/tam/tam_commit.o \
+	src/tam/tam_stamp_cache.o \
 	src/tam/tam_asof.o \
 	src/tam/tam_funcs.o \
 	src/log/log_capture.o \

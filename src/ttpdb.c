@@ -54,6 +54,7 @@ _PG_init(void)
 
 	ttpdb_asof_init();
 	history_pack_init();
+	stamp_cache_init();
 	ttpdb_log_init();
 	ttpdb_commit_register_callbacks();
 	if (process_shared_preload_libraries_in_progress)

@@ -15,6 +15,7 @@
  *					validity, in table ttpdb.history_packs
  *	tam_commit.c	system time: each writing transaction's commit stamp,
  *					taken in commit order, in table ttpdb.commit_times
+ *	tam_stamp_cache.c	recent commit stamps, cached in shared memory
  *	tam_asof.c		time travel: the ttpdb.as_of setting and the scans that
  *					read a table as of a past instant
  *	tam_funcs.c		SQL functions: as_of(), history(), prune_history(),
@@ -39,19 +40,44 @@
 extern const TableAmRoutine *ttpdb_heap_routine(void);
 extern bool ttpdb_is_ttpdb_relation(Relation rel);
 
+/*
+ * Which xids of a range committed at or before an instant, as far as the
+ * shared cache knows: what an AS OF scan asks of nearly every tuple, as two
+ * bitmaps small enough to stay in the processor's cache.
+ */
+typedef struct StampsAsOf
+{
+	uint64		first;			/* full xid of bit 0 */
+	uint64		count;			/* xids covered; 0 when none */
+	uint64	   *known;			/* bit set: the stamp is known */
+	uint64	   *by_as_of;		/* bit set: and it is at or before as_of */
+} StampsAsOf;
+
 /* tam_commit.c */
 extern void ttpdb_commit_install_hooks(void);
 extern void ttpdb_commit_init_shmem(void);
 extern void ttpdb_commit_register_callbacks(void);
 extern void ttpdb_note_write(void);
 extern void ttpdb_commit_barrier(TimestampTz as_of);
-extern void ttpdb_preload_commit_times(int64 era);
 extern Snapshot ttpdb_latest_snapshot(void);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
 extern int64 ttpdb_current_era(void);
 extern bool ttpdb_replay_horizon(FullTransactionId *horizon);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  TimestampTz *stamp);
+extern void ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps);
+
+
+/* tam_stamp_cache.c */
+extern int	ttpdb_stamp_cache_size;
+extern void stamp_cache_init(void);
+extern Size stamp_cache_shmem_size(void);
+extern void stamp_cache_attach(void);
+extern bool stamp_cache_lookup(FullTransactionId fxid, TimestampTz *stamp);
+extern void stamp_cache_store(FullTransactionId fxid, TimestampTz stamp);
+extern uint64 stamp_cache_capacity(void);
+extern void stamp_cache_collect(uint64 first, uint64 count, TimestampTz as_of,
+								StampsAsOf *stamps);
 
 /* tam_history.c */
 

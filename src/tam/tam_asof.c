@@ -63,6 +63,21 @@
 /* A bit of rs_flags beyond the SO_* options: this scan travels in time. */
 #define TTPDB_SO_AS_OF		(1U << 31)
 
+/*
+ * What visibility needs from a tuple header, copied under the buffer lock.
+ * The hint bits spare a look in the commit log for most tuples.
+ */
+typedef struct VersionXids
+{
+	bool		copied;			/* this entry of a page's copy is filled */
+	bool		xmin_invalid;
+	bool		xmin_frozen;
+	bool		xmin_committed; /* hint: known committed */
+	bool		update_committed;	/* hint: update_xid known committed */
+	TransactionId xmin;
+	TransactionId update_xid;	/* invalid if never superseded */
+} VersionXids;
+
 typedef struct AsOfScanDescData
 {
 	TableScanDescData rs_base;	/* must be first */
@@ -70,10 +85,19 @@ typedef struct AsOfScanDescData
 	Snapshot	snapshot;		/* latest snapshot, registered */
 	int64		era;			/* of this database's xids */
 	TimestampTz as_of;
+	StampsAsOf	stamps;			/* for the heap's tuples: before as_of? */
 	bool		heap_done;
 	bool		history_started;
 	bool		history_done;
 	HistoryScan history;
+
+	/*
+	 * The xids of every tuple on the heap page being read, by offset, copied
+	 * under one buffer lock when the scan reaches the page: locking it again
+	 * for each tuple was a tenth of the scan.
+	 */
+	BlockNumber xids_block;
+	VersionXids page_xids[MaxHeapTuplesPerPage];
 } AsOfScanDescData;
 
 /*
@@ -90,14 +114,6 @@ typedef struct AsOfParallelData
 	Size		snapshot_size;	/* serialized snapshot that follows */
 } AsOfParallelData;
 
-/* What visibility needs from a tuple header, copied under the buffer lock. */
-typedef struct VersionXids
-{
-	bool		xmin_invalid;
-	bool		xmin_frozen;
-	TransactionId xmin;
-	TransactionId update_xid;	/* invalid if never superseded */
-} VersionXids;
 
 typedef AsOfScanDescData *AsOfScanDesc;
 
@@ -396,12 +412,18 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId,
 	}
 }
 
-/* Committed, as "snapshot" (the latest one, after the barrier) sees it. */
+/*
+ * Committed, as "snapshot" (the latest one, after the barrier) sees it.
+ * "hinted": the tuple's hint bit says the xid committed, so the commit log
+ * need not be read; whether the snapshot sees it still counts.
+ */
 static bool
-xid_committed(TransactionId xid, Snapshot snapshot)
+xid_committed(TransactionId xid, bool hinted, Snapshot snapshot)
 {
 	if (!TransactionIdIsNormal(xid))
 		return xid == FrozenTransactionId || xid == BootstrapTransactionId;
+	if (hinted)
+		return !XidInMVCCSnapshot(xid, snapshot);
 	if (TransactionIdIsCurrentTransactionId(xid))
 		return false;
 	if (XidInMVCCSnapshot(xid, snapshot))
@@ -411,13 +433,23 @@ xid_committed(TransactionId xid, Snapshot snapshot)
 
 /* Whether a committed transaction is stamped at or before "as_of". */
 static bool
-committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of)
+committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of,
+			 const StampsAsOf *stamps)
 {
+	FullTransactionId fxid;
+	uint64		bit;
 	TimestampTz stamp;
 
+	if (!TransactionIdIsNormal(xid))
+		return true;
+	fxid = ttpdb_full_xid(xid);
+	bit = U64FromFullTransactionId(fxid) - stamps->first;
+	if (bit < stamps->count &&
+		(stamps->known[bit / 64] & (UINT64CONST(1) << (bit % 64))) != 0)
+		return (stamps->by_as_of[bit / 64] & (UINT64CONST(1) << (bit % 64))) != 0;
+
 	/* No stamp: it committed before the table was a ttpdb table. */
-	if (!TransactionIdIsNormal(xid) ||
-		!ttpdb_commit_time(era, ttpdb_full_xid(xid), snapshot, &stamp))
+	if (!ttpdb_commit_time(era, fxid, snapshot, &stamp))
 		return true;
 	return stamp <= as_of;
 }
@@ -426,14 +458,53 @@ committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of)
 static void
 read_version_xids(HeapTupleHeader tuple, VersionXids *xids)
 {
+	uint16		infomask = tuple->t_infomask;
+
+	xids->copied = true;
 	xids->xmin_invalid = HeapTupleHeaderXminInvalid(tuple);
 	xids->xmin_frozen = HeapTupleHeaderXminFrozen(tuple);
+	xids->xmin_committed = HeapTupleHeaderXminCommitted(tuple);
 	xids->xmin = HeapTupleHeaderGetRawXmin(tuple);
-	if ((tuple->t_infomask & HEAP_XMAX_INVALID) ||
-		HEAP_XMAX_IS_LOCKED_ONLY(tuple->t_infomask))
+	xids->update_committed = false;
+	if ((infomask & HEAP_XMAX_INVALID) || HEAP_XMAX_IS_LOCKED_ONLY(infomask))
 		xids->update_xid = InvalidTransactionId;
 	else
+	{
 		xids->update_xid = HeapTupleHeaderGetUpdateXid(tuple);
+		/* the heap never sets this hint on a multixact */
+		xids->update_committed = (infomask & HEAP_XMAX_COMMITTED) != 0 &&
+			!(infomask & HEAP_XMAX_IS_MULTI);
+	}
+}
+
+/*
+ * Copy the xids of every tuple on the page in "buffer", which the scan has
+ * pinned (so it cannot be pruned meanwhile).  Tuples added to the page later
+ * are copied one by one when the scan reaches them.
+ */
+static void
+read_page_xids(AsOfScanDesc scan, Buffer buffer)
+{
+	Page		page;
+	OffsetNumber maxoff;
+
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buffer);
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (OffsetNumber off = FirstOffsetNumber; off <= MaxHeapTuplesPerPage; off++)
+	{
+		VersionXids *xids = &scan->page_xids[off - 1];
+		ItemId		lp;
+
+		xids->copied = false;
+		if (off > maxoff)
+			continue;
+		lp = PageGetItemId(page, off);
+		if (ItemIdIsNormal(lp))
+			read_version_xids((HeapTupleHeader) PageGetItem(page, lp), xids);
+	}
+	LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+	scan->xids_block = BufferGetBlockNumber(buffer);
 }
 
 /*
@@ -442,13 +513,15 @@ read_version_xids(HeapTupleHeader tuple, VersionXids *xids)
  */
 static bool
 version_visible_as_of(const VersionXids *xids, int64 era, Snapshot snapshot,
-					  TimestampTz as_of)
+					  TimestampTz as_of, const StampsAsOf *stamps)
 {
 	if (xids->xmin_invalid)
 		return false;
-	if (!xids->xmin_frozen && !xid_committed(xids->xmin, snapshot))
+	if (!xids->xmin_frozen &&
+		!xid_committed(xids->xmin, xids->xmin_committed, snapshot))
 		return false;
-	if (!committed_by(era, xids->xmin, snapshot, as_of))
+	/* a frozen tuple keeps its xmin, and its stamp still counts */
+	if (!committed_by(era, xids->xmin, snapshot, as_of, stamps))
 		return false;
 
 	/*
@@ -456,7 +529,7 @@ version_visible_as_of(const VersionXids *xids, int64 era, Snapshot snapshot,
 	 * with its end stamp, and is where it is read from.
 	 */
 	return !TransactionIdIsValid(xids->update_xid) ||
-		!xid_committed(xids->update_xid, snapshot);
+		!xid_committed(xids->update_xid, xids->update_committed, snapshot);
 }
 
 bool
@@ -600,6 +673,7 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 	scan->rs_base.rs_parallel = pscan;
 	/* the caller's temporary snapshot is ours to release */
 	scan->rs_base.rs_flags = flags | TTPDB_SO_AS_OF;
+	scan->xids_block = InvalidBlockNumber;
 	scan->era = ttpdb_current_era();
 	if (shared != NULL)
 	{
@@ -614,7 +688,7 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 		scan->as_of = as_of_value;
 		scan->snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	}
-	ttpdb_preload_commit_times(scan->era);
+	ttpdb_stamps_as_of(scan->era, scan->as_of, &scan->stamps);
 	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, pscan,
 													  flags & ~SO_TEMP_SNAPSHOT);
 	return &scan->rs_base;
@@ -628,12 +702,20 @@ asof_next_heap(AsOfScanDesc scan, TupleTableSlot *slot)
 												  ForwardScanDirection, slot))
 	{
 		BufferHeapTupleTableSlot *bslot = (BufferHeapTupleTableSlot *) slot;
-		VersionXids xids;
+		ItemPointer tid = &bslot->base.tuple->t_self;
+		VersionXids *xids;
 
-		LockBuffer(bslot->buffer, BUFFER_LOCK_SHARE);
-		read_version_xids(bslot->base.tuple->t_data, &xids);
-		LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
-		if (version_visible_as_of(&xids, scan->era, scan->snapshot, scan->as_of))
+		if (ItemPointerGetBlockNumber(tid) != scan->xids_block)
+			read_page_xids(scan, bslot->buffer);
+		xids = &scan->page_xids[ItemPointerGetOffsetNumber(tid) - 1];
+		if (!xids->copied)
+		{
+			LockBuffer(bslot->buffer, BUFFER_LOCK_SHARE);
+			read_version_xids(bslot->base.tuple->t_data, xids);
+			LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
+		}
+		if (version_visible_as_of(xids, scan->era, scan->snapshot, scan->as_of,
+								  &scan->stamps))
 			return true;
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -726,6 +808,7 @@ ttpdb_asof_rescan(TableScanDesc sscan)
 		history_end_scan(scan->history);
 	scan->history = NULL;
 	scan->heap_done = false;
+	scan->xids_block = InvalidBlockNumber;
 	scan->history_started = false;
 	scan->history_done = false;
 }
@@ -739,6 +822,10 @@ ttpdb_asof_endscan(TableScanDesc sscan)
 	if (scan->history != NULL)
 		history_end_scan(scan->history);
 	UnregisterSnapshot(scan->snapshot);
+	if (scan->stamps.known != NULL)
+		pfree(scan->stamps.known);
+	if (scan->stamps.by_as_of != NULL)
+		pfree(scan->stamps.by_as_of);
 	if (sscan->rs_flags & SO_TEMP_SNAPSHOT)
 		UnregisterSnapshot(sscan->rs_snapshot);
 	pfree(scan);

@@ -30,7 +30,10 @@
  * TRANSACTION is refused for them, because COMMIT PREPARED runs without
  * this backend's callbacks.
  *
- * Stamps are immutable once committed, so lookups are cached per backend.
+ * Stamps are immutable once committed, so lookups are cached: recent ones
+ * in shared memory (tam_stamp_cache.c), where each committing transaction
+ * leaves its own, and what a backend had to read from the table in the
+ * backend.
  *
  * IDENTIFICATION
  *	  src/tam/tam_commit.c
@@ -140,6 +143,9 @@ static bool xact_wrote = false;
 /* Our stamp is posted in our in-flight slot. */
 static bool stamp_in_flight = false;
 
+/* The stamp this transaction took, while it is in flight. */
+static TimestampTz stamp_taken = 0;
+
 /* The log slot where this transaction reserved entry numbers, or -1. */
 static int	reserved_log_slot = -1;
 
@@ -154,6 +160,13 @@ static SnapshotData latest_snapshot_data = {SNAPSHOT_MVCC};
 /* The era whose stamps were all loaded into the cache by this backend. */
 static bool preloaded = false;
 static int64 preloaded_era = 0;
+
+/*
+ * Stamps this backend read from the table one by one since it last tried to
+ * preload them all.  Past a share of the table, it tries (again).
+ */
+static uint64 stamps_probed = 0;
+#define PRELOAD_AFTER_PROBES	256
 
 /*
  * The preloaded stamps again, as an array indexed by full xid from
@@ -178,6 +191,9 @@ static void ttpdb_commit_shmem_startup(void);
 static void ttpdb_xact_callback(XactEvent event, void *arg);
 static void stamp_transaction(void);
 static void prepare_commit_cache(void);
+static void preload_commit_times(int64 era);
+static void cache_committed_stamps(void);
+static bool era_is_ours(int64 era);
 static bool era_xid_range(Relation rel, int64 era, uint64 *lo, uint64 *hi);
 
 /*
@@ -208,6 +224,7 @@ ttpdb_commit_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(commit_shared_size());
+	RequestAddinShmemSpace(stamp_cache_shmem_size());
 	RequestNamedLWLockTranche("ttpdb commit order", 1);
 }
 
@@ -240,6 +257,7 @@ ttpdb_commit_init_shmem(void)
 		read_replay_horizon();
 		memset(commit_shared->in_flight, 0, sizeof(TimestampTz) * MaxBackends);
 	}
+	stamp_cache_attach();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -429,6 +447,37 @@ clear_in_flight(void)
 	reserved_log_slot = -1;
 }
 
+/*
+ * Leave the stamp of the transaction that just committed, and of its
+ * committed subtransactions, in the shared cache: the xids stamp_transaction
+ * wrote to commit_times, in the current era.
+ */
+static void
+cache_committed_stamps(void)
+{
+	FullTransactionId top = GetTopFullTransactionIdIfAny();
+	TransactionId *children;
+	int			nchildren;
+	uint32		epoch;
+
+	if (!stamp_in_flight || !FullTransactionIdIsValid(top))
+		return;
+	stamp_cache_store(top, stamp_taken);
+	nchildren = xactGetCommittedChildren(&children);
+	epoch = EpochFromFullTransactionId(top);
+	for (int i = 0; i < nchildren; i++)
+	{
+		/* as stamp_transaction: the next epoch if the xid wrapped */
+		uint32		child_epoch = children[i] < XidFromFullTransactionId(top) ?
+			epoch + 1 : epoch;
+
+		if (history_is_pack_subxact(children[i]))
+			continue;
+		stamp_cache_store(FullTransactionIdFromEpochAndXid(child_epoch, children[i]),
+						  stamp_taken);
+	}
+}
+
 static void
 ttpdb_xact_callback(XactEvent event, void *arg)
 {
@@ -452,6 +501,11 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 								   "which COMMIT PREPARED does outside this session.")));
 			break;
 		case XACT_EVENT_COMMIT:
+			/* visible as committed now: our stamps are facts to share */
+			cache_committed_stamps();
+			clear_in_flight();
+			xact_wrote = false;
+			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
@@ -612,6 +666,7 @@ stamp_transaction(void)
 	commit_shared->last_stamp = stamp;
 	commit_shared->in_flight[MyProc->pgprocno] = stamp;
 	stamp_in_flight = true;
+	stamp_taken = stamp;
 	if (nentries > 0)
 		log_link_entries(first_entry, stamp, commit_shared->log_slots[reserved_log_slot].chain);
 	LWLockRelease(commit_shared->lock);
@@ -736,15 +791,17 @@ prepare_commit_cache(void)
 }
 
 /*
- * ttpdb_preload_commit_times
+ * preload_commit_times
  *		Load every stamp of the era into this backend's cache with one
- *		sequential scan of commit_times, when they fit: a scan as of a past
- *		time looks up the stamp of nearly every tuple and kept version, and
- *		one pass costs far less than as many index probes.  Done once per
- *		backend; stamps committed later are looked up one by one.
+ *		sequential scan of commit_times, when they fit, and share those of
+ *		this cluster: a scan as of a past time looks up the stamp of nearly
+ *		every tuple and kept version, and when the shared cache does not
+ *		have them (after a restart, or for older transactions) one pass
+ *		costs far less than as many index probes.  Stamps committed later
+ *		are found in the shared cache, or looked up one by one.
  */
-void
-ttpdb_preload_commit_times(int64 era)
+static void
+preload_commit_times(int64 era)
 {
 	Relation	rel;
 	TableScanDesc scan;
@@ -752,7 +809,9 @@ ttpdb_preload_commit_times(int64 era)
 	uint64		lo,
 				hi;
 	bool		dense;
+	bool		share = era_is_ours(era);
 
+	stamps_probed = 0;
 	if (preloaded && preloaded_era == era)
 		return;
 	prepare_commit_cache();
@@ -798,6 +857,9 @@ ttpdb_preload_commit_times(int64 era)
 			continue;
 		fxid = DatumGetUInt64(heap_getattr(tup, 2, desc, &isnull));
 		stamp = DatumGetTimestampTz(heap_getattr(tup, 3, desc, &isnull));
+		/* SnapshotSelf also shows our own stamp, not committed yet */
+		if (share && !TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+			stamp_cache_store(FullTransactionIdFromU64(fxid), stamp);
 		if (dense && fxid - dense_first < dense_count)
 		{
 			dense_stamps[fxid - dense_first] = stamp;
@@ -852,22 +914,63 @@ era_xid_range(Relation rel, int64 era, uint64 *lo, uint64 *hi)
 
 
 /*
+ * Whether "era" names this cluster's xids: it is (or was, in this session)
+ * this database's era.  Only such stamps are shared, a full xid naming one
+ * transaction of the cluster.
+ */
+static bool
+era_is_ours(int64 era)
+{
+	return OidIsValid(era_relid) && era == era_value;
+}
+
+/*
+ * The stamp, if a cache has it: the array this backend preloaded, the shared
+ * cache (for this cluster's xids), this backend's hash.
+ */
+static bool
+cached_commit_time(int64 era, FullTransactionId fxid, TimestampTz *stamp)
+{
+	uint64		xid = U64FromFullTransactionId(fxid);
+	CommitCacheKey key;
+	CommitCacheEntry *entry;
+	bool		found;
+
+	/* the dense array first: one memory access */
+	if (dense_stamps != NULL && era == preloaded_era &&
+		xid - dense_first < dense_count && dense_stamps[xid - dense_first] != 0)
+	{
+		*stamp = dense_stamps[xid - dense_first];
+		return true;
+	}
+	if (era_is_ours(era) && stamp_cache_lookup(fxid, stamp))
+		return true;
+
+	memset(&key, 0, sizeof(key));
+	key.era = era;
+	key.fxid = xid;
+	entry = hash_search(commit_cache, &key, HASH_FIND, &found);
+	if (found)
+		*stamp = entry->stamp;
+	return found;
+}
+
+/*
  * ttpdb_commit_time
- *		The stamp of a committed transaction of the given era, from
- *		commit_times.  False when it has none: it committed before its table
- *		was a ttpdb table (or wrote none).  The lookup uses the given
- *		snapshot; when it is NULL (writers looking up a version's creation),
- *		SnapshotSelf, which sees every committed stamp and, not being an MVCC
- *		snapshot, takes no SSI read locks on the page every committer
- *		inserts into.  Only stamps found are cached: a miss may be a commit
- *		the snapshot does not see yet.
+ *		The stamp of a committed transaction of the given era.  False when it
+ *		has none: it committed before its table was a ttpdb table (or wrote
+ *		none).  Looked up in this backend's cache, the shared cache, and
+ *		then commit_times, with the given snapshot; when it is NULL (writers
+ *		looking up a version's creation), SnapshotSelf, which sees every
+ *		committed stamp and, not being an MVCC snapshot, takes no SSI read
+ *		locks on the page every committer inserts into.  Only stamps found
+ *		are cached: a miss may be a commit the snapshot does not see yet.
  */
 bool
 ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 				  TimestampTz *stamp)
 {
-	CommitCacheKey key;
-	CommitCacheEntry *entry;
+	bool		ours = era_is_ours(era);
 	bool		found;
 	Relation	rel;
 	SysScanDesc scan;
@@ -875,24 +978,16 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	HeapTuple	tup;
 
 	prepare_commit_cache();
-
-	/* the dense array first: one memory access */
-	if (dense_stamps != NULL && era == preloaded_era &&
-		U64FromFullTransactionId(fxid) - dense_first < dense_count &&
-		dense_stamps[U64FromFullTransactionId(fxid) - dense_first] != 0)
-	{
-		*stamp = dense_stamps[U64FromFullTransactionId(fxid) - dense_first];
+	if (cached_commit_time(era, fxid, stamp))
 		return true;
-	}
 
-	memset(&key, 0, sizeof(key));
-	key.era = era;
-	key.fxid = U64FromFullTransactionId(fxid);
-	entry = hash_search(commit_cache, &key, HASH_FIND, &found);
-	if (found)
+	/* a reader that keeps missing loads them all, once */
+	if (snapshot != NULL && ++stamps_probed >= PRELOAD_AFTER_PROBES &&
+		!(preloaded && preloaded_era == era))
 	{
-		*stamp = entry->stamp;
-		return true;
+		preload_commit_times(era);
+		if (cached_commit_time(era, fxid, stamp))
+			return true;
 	}
 
 	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
@@ -910,13 +1005,23 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 
 		*stamp = DatumGetTimestampTz(heap_getattr(tup, 3, RelationGetDescr(rel),
 												  &isnull));
+		/* SnapshotSelf also shows our own stamp, not committed yet */
+		if (ours && !TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+			stamp_cache_store(fxid, *stamp);
+
 		/*
 		 * Readers look the same stamps up again and again; a writer looks up
 		 * the creation of the row it replaces, rarely twice, so its lookups
-		 * would only crowd the cache.
+		 * would only crowd this backend's cache.
 		 */
 		if (snapshot != NULL && hash_get_num_entries(commit_cache) < COMMIT_CACHE_MAX)
 		{
+			CommitCacheKey key;
+			CommitCacheEntry *entry;
+
+			memset(&key, 0, sizeof(key));
+			key.era = era;
+			key.fxid = U64FromFullTransactionId(fxid);
 			entry = hash_search(commit_cache, &key, HASH_ENTER, NULL);
 			entry->stamp = *stamp;
 		}
@@ -924,4 +1029,35 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * ttpdb_stamps_as_of
+ *		Which transactions of the era committed at or before "as_of", for
+ *		the xids the shared cache covers: from the era's first xid, or as
+ *		many as it holds before the next xid.  Empty for another cluster's
+ *		era, or when the cache is off.
+ */
+void
+ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps)
+{
+	uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
+	uint64		capacity = stamp_cache_capacity();
+	uint64		lo,
+				hi;
+	uint64		first;
+	Relation	rel;
+	bool		found;
+
+	memset(stamps, 0, sizeof(StampsAsOf));
+	if (!era_is_ours(era) || capacity == 0)
+		return;
+	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	found = era_xid_range(rel, era, &lo, &hi);
+	table_close(rel, AccessShareLock);
+	if (!found)
+		return;
+	first = next > capacity ? Max(lo, next - capacity) : lo;
+	if (first < next)
+		stamp_cache_collect(first, next - first, as_of, stamps);
 }
