@@ -28,6 +28,9 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = 'ttpdb'");
 # Writers pack the history as they go: the past is read from packs and
 # single versions alike.
 $node->append_conf('postgresql.conf', "ttpdb.pack_after = 40");
+# A shared stamp cache of 1,024 entries, which the workload's transactions
+# take over from each other many times while readers fill it too.
+$node->append_conf('postgresql.conf', "ttpdb.stamp_cache_size = '16kB'");
 $node->start;
 
 $node->safe_psql('postgres', q{
