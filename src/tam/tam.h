@@ -42,15 +42,18 @@ extern bool ttpdb_is_ttpdb_relation(Relation rel);
 
 /*
  * Which xids of a range committed at or before an instant, as far as the
- * shared cache knows: what an AS OF scan asks of nearly every tuple, as two
- * bitmaps small enough to stay in the processor's cache.
+ * shared stamp cache knows: what an AS OF scan asks of nearly every tuple,
+ * as two bitmaps small enough to stay in the processor's cache, each chunk
+ * of them filled from the cache the first time a lookup falls in it.
  */
 typedef struct StampsAsOf
 {
 	uint64		first;			/* full xid of bit 0 */
 	uint64		count;			/* xids covered; 0 when none */
+	TimestampTz as_of;
 	uint64	   *known;			/* bit set: the stamp is known */
 	uint64	   *by_as_of;		/* bit set: and it is at or before as_of */
+	bool	   *filled;			/* per chunk: the bits above are set */
 } StampsAsOf;
 
 /* tam_commit.c */
@@ -76,8 +79,11 @@ extern void stamp_cache_attach(void);
 extern bool stamp_cache_lookup(FullTransactionId fxid, TimestampTz *stamp);
 extern void stamp_cache_store(FullTransactionId fxid, TimestampTz stamp);
 extern uint64 stamp_cache_capacity(void);
-extern void stamp_cache_collect(uint64 first, uint64 count, TimestampTz as_of,
-								StampsAsOf *stamps);
+extern void stamp_cache_begin_as_of(StampsAsOf *stamps, uint64 first, uint64 count,
+									TimestampTz as_of);
+extern bool stamp_cache_committed_by(StampsAsOf *stamps, FullTransactionId fxid,
+									 bool *by_as_of);
+extern void stamp_cache_end_as_of(StampsAsOf *stamps);
 
 /* tam_history.c */
 

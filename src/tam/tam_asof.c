@@ -434,19 +434,17 @@ xid_committed(TransactionId xid, bool hinted, Snapshot snapshot)
 /* Whether a committed transaction is stamped at or before "as_of". */
 static bool
 committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of,
-			 const StampsAsOf *stamps)
+			 StampsAsOf *stamps)
 {
 	FullTransactionId fxid;
-	uint64		bit;
+	bool		by_as_of;
 	TimestampTz stamp;
 
 	if (!TransactionIdIsNormal(xid))
 		return true;
 	fxid = ttpdb_full_xid(xid);
-	bit = U64FromFullTransactionId(fxid) - stamps->first;
-	if (bit < stamps->count &&
-		(stamps->known[bit / 64] & (UINT64CONST(1) << (bit % 64))) != 0)
-		return (stamps->by_as_of[bit / 64] & (UINT64CONST(1) << (bit % 64))) != 0;
+	if (stamp_cache_committed_by(stamps, fxid, &by_as_of))
+		return by_as_of;
 
 	/* No stamp: it committed before the table was a ttpdb table. */
 	if (!ttpdb_commit_time(era, fxid, snapshot, &stamp))
@@ -513,7 +511,7 @@ read_page_xids(AsOfScanDesc scan, Buffer buffer)
  */
 static bool
 version_visible_as_of(const VersionXids *xids, int64 era, Snapshot snapshot,
-					  TimestampTz as_of, const StampsAsOf *stamps)
+					  TimestampTz as_of, StampsAsOf *stamps)
 {
 	if (xids->xmin_invalid)
 		return false;
@@ -822,10 +820,7 @@ ttpdb_asof_endscan(TableScanDesc sscan)
 	if (scan->history != NULL)
 		history_end_scan(scan->history);
 	UnregisterSnapshot(scan->snapshot);
-	if (scan->stamps.known != NULL)
-		pfree(scan->stamps.known);
-	if (scan->stamps.by_as_of != NULL)
-		pfree(scan->stamps.by_as_of);
+	stamp_cache_end_as_of(&scan->stamps);
 	if (sscan->rs_flags & SO_TEMP_SNAPSHOT)
 		UnregisterSnapshot(sscan->rs_snapshot);
 	pfree(scan);

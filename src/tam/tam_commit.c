@@ -166,6 +166,9 @@ static int64 preloaded_era = 0;
  * preload them all.  Past a share of the table, it tries (again).
  */
 static uint64 stamps_probed = 0;
+
+/* This backend stored the era's latest stamps in the shared cache. */
+static bool shared_warmed = false;
 #define PRELOAD_AFTER_PROBES	256
 
 /*
@@ -192,6 +195,7 @@ static void ttpdb_xact_callback(XactEvent event, void *arg);
 static void stamp_transaction(void);
 static void prepare_commit_cache(void);
 static void preload_commit_times(int64 era);
+static void warm_shared_cache(Relation rel, int64 era);
 static void cache_committed_stamps(void);
 static bool era_is_ours(int64 era);
 static bool era_xid_range(Relation rel, int64 era, uint64 *lo, uint64 *hi);
@@ -791,6 +795,46 @@ prepare_commit_cache(void)
 }
 
 /*
+ * Store the stamps of the era's latest transactions, as many as the shared
+ * cache holds, in it: for a commit_times too large to preload, after a
+ * restart.  Reads them in xid order through the primary key.
+ */
+static void
+warm_shared_cache(Relation rel, int64 era)
+{
+	uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
+	uint64		capacity = stamp_cache_capacity();
+	Relation	index;
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (capacity == 0)
+		return;
+	index = index_open(ttpdb_catalog_relid("commit_times_pkey"), AccessShareLock);
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
+	ScanKeyInit(&skey[1], 2, BTGreaterEqualStrategyNumber, F_XID8GE,
+				FullTransactionIdGetDatum(FullTransactionIdFromU64(next > capacity ?
+																   next - capacity : 0)));
+	scan = systable_beginscan_ordered(rel, index, SnapshotSelf, 2, skey);
+	while ((tup = systable_getnext_ordered(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+
+		/* SnapshotSelf also shows our own stamp, not committed yet */
+		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+			continue;
+		stamp_cache_store(DatumGetFullTransactionId(heap_getattr(tup, Anum_commit_times_xid,
+																 RelationGetDescr(rel), &isnull)),
+						  DatumGetTimestampTz(heap_getattr(tup, Anum_commit_times_committed_at,
+														   RelationGetDescr(rel), &isnull)));
+		CHECK_FOR_INTERRUPTS();
+	}
+	systable_endscan_ordered(scan);
+	index_close(index, AccessShareLock);
+}
+
+/*
  * preload_commit_times
  *		Load every stamp of the era into this backend's cache with one
  *		sequential scan of commit_times, when they fit, and share those of
@@ -824,8 +868,12 @@ preload_commit_times(int64 era)
 	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
 	if (rel->rd_rel->reltuples > COMMIT_CACHE_MAX / 2)
 	{
+		/* too many to keep here: share the latest ones, probe the rest */
+		if (share && !shared_warmed)
+			warm_shared_cache(rel, era);
+		shared_warmed = true;
 		table_close(rel, AccessShareLock);
-		return;					/* too many to keep: probe as needed */
+		return;
 	}
 
 	/*
@@ -1033,10 +1081,10 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 
 /*
  * ttpdb_stamps_as_of
- *		Which transactions of the era committed at or before "as_of", for
- *		the xids the shared cache covers: from the era's first xid, or as
- *		many as it holds before the next xid.  Empty for another cluster's
- *		era, or when the cache is off.
+ *		Prepare to ask the shared cache which transactions of the era
+ *		committed at or before "as_of", for the xids it can hold: from the
+ *		era's first xid, or as many as it holds before the next xid.  Empty
+ *		for another cluster's era, or when the cache is off.
  */
 void
 ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps)
@@ -1059,5 +1107,5 @@ ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps)
 		return;
 	first = next > capacity ? Max(lo, next - capacity) : lo;
 	if (first < next)
-		stamp_cache_collect(first, next - first, as_of, stamps);
+		stamp_cache_begin_as_of(stamps, first, next - first, as_of);
 }

@@ -20,6 +20,7 @@
 #include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -66,6 +67,18 @@ open_table_of_row_arg(FunctionCallInfo fcinfo, const char *fname)
 	return rel;
 }
 
+/* Set ttpdb.as_of to "at" until AtEOXact_GUC() of the nest level returned. */
+static int
+set_as_of_for_query(TimestampTz at)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nest;
+}
+
 /*
  * Run "SELECT <columns> FROM <rel> t" with ttpdb.as_of set to "at" for its
  * duration; the rows are in SPI_tuptable until end_as_of_query().  Returns
@@ -77,11 +90,8 @@ begin_as_of_query(Relation rel, TimestampTz at, const char *columns)
 	char	   *query = psprintf("SELECT %s FROM %s t", columns,
 								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 															RelationGetRelationName(rel)));
-	int			nest = NewGUCNestLevel();
+	int			nest = set_as_of_for_query(at);
 
-	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
@@ -111,7 +121,9 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TimestampTz at;
 	int			nest;
-	TupleDesc	desc;
+	DestReceiver *dest;
+	SPIExecuteOptions options;
+	char	   *query;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -120,32 +132,30 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	at = PG_GETARG_TIMESTAMPTZ(1);
 	rel = open_table_of_row_arg(fcinfo, "ttpdb.as_of");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	desc = rsinfo->setDesc;
-	nest = begin_as_of_query(rel, at, "*");
 
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-		bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-		int			src = 0;
-
-		/* SELECT * has no dropped columns; the row type keeps their places */
-		for (int att = 0; att < desc->natts; att++)
-		{
-			if (TupleDescAttr(desc, att)->attisdropped)
-			{
-				values[att] = (Datum) 0;
-				nulls[att] = true;
-				continue;
-			}
-			values[att] = SPI_getbinval(tup, SPI_tuptable->tupdesc, ++src, &nulls[att]);
-		}
-		tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
-		pfree(values);
-		pfree(nulls);
-	}
+	/*
+	 * The rows go straight into the function's result: the receiver
+	 * converts SELECT *, which has no dropped columns, to the row type,
+	 * which keeps their places.
+	 */
+	dest = CreateDestReceiver(DestTuplestore);
+	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult,
+									rsinfo->econtext->ecxt_per_query_memory,
+									false, rsinfo->setDesc,
+									gettext_noop("the table's columns do not match its row type"));
+	query = psprintf("SELECT * FROM %s t",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+	nest = set_as_of_for_query(at);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = dest;
+	if (SPI_execute_extended(query, &options) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_extended failed: %s", query);
 	end_as_of_query(rel, nest);
+	dest->rDestroy(dest);
 	return (Datum) 0;
 }
 

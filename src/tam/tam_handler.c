@@ -126,9 +126,10 @@ static bool
 ttpdb_scan_getnextslot(TableScanDesc scan, ScanDirection direction,
 					   TupleTableSlot *slot)
 {
-	if (ttpdb_is_asof_scan(scan))
+	if (unlikely(ttpdb_is_asof_scan(scan)))
 		return ttpdb_asof_getnextslot(scan, direction, slot);
-	return heap_methods->scan_getnextslot(scan, direction, slot);
+	/* every tuple of the present passes here: a direct call, not the table */
+	return heap_getnextslot(scan, direction, slot);
 }
 
 static IndexFetchTableData *

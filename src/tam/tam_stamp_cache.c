@@ -188,35 +188,91 @@ stamp_cache_capacity(void)
 	return stamp_cache == NULL ? 0 : stamp_cache->nentries;
 }
 
+/* Xids a chunk of the bitmaps covers: 64 kB of cache entries, 512 bytes of bits. */
+#define STAMP_CHUNK_XIDS	4096
+
 /*
- * stamp_cache_collect
- *		Fill "stamps" for the "count" xids from "first": one pass through
- *		their entries, which lie side by side.  The bitmaps are allocated in
- *		the current memory context.
+ * stamp_cache_begin_as_of
+ *		Prepare "stamps" for the "count" xids from "first" as of "as_of"; its
+ *		bitmaps, allocated in the current memory context, are filled as
+ *		lookups need them.
  */
 void
-stamp_cache_collect(uint64 first, uint64 count, TimestampTz as_of, StampsAsOf *stamps)
+stamp_cache_begin_as_of(StampsAsOf *stamps, uint64 first, uint64 count, TimestampTz as_of)
 {
-	Size		words;
+	uint64		words;
 
 	count = Min(count, stamp_cache_capacity());
 	stamps->first = first;
 	stamps->count = count;
+	stamps->as_of = as_of;
 	stamps->known = stamps->by_as_of = NULL;
+	stamps->filled = NULL;
 	if (count == 0)
 		return;
 	words = (count + 63) / 64;
 	stamps->known = palloc0(words * sizeof(uint64));
 	stamps->by_as_of = palloc0(words * sizeof(uint64));
-	for (uint64 i = 0; i < count; i++)
+	stamps->filled = palloc0((count + STAMP_CHUNK_XIDS - 1) / STAMP_CHUNK_XIDS);
+}
+
+/*
+ * Set the bits of one chunk from the cache: one pass through its entries,
+ * which lie side by side.
+ */
+static void
+fill_chunk(StampsAsOf *stamps, uint64 chunk)
+{
+	uint64		from = chunk * STAMP_CHUNK_XIDS;
+	uint64		to = Min(from + STAMP_CHUNK_XIDS, stamps->count);
+
+	for (uint64 i = from; i < to; i++)
 	{
 		TimestampTz stamp;
 
-		if (stamp_cache_lookup(FullTransactionIdFromU64(first + i), &stamp))
+		if (stamp_cache_lookup(FullTransactionIdFromU64(stamps->first + i), &stamp))
 		{
 			stamps->known[i / 64] |= UINT64CONST(1) << (i % 64);
-			if (stamp <= as_of)
+			if (stamp <= stamps->as_of)
 				stamps->by_as_of[i / 64] |= UINT64CONST(1) << (i % 64);
 		}
 	}
+	stamps->filled[chunk] = true;
+}
+
+/*
+ * stamp_cache_committed_by
+ *		Whether the cache knows the stamp of committed transaction "fxid";
+ *		if so, "by_as_of" says whether it is at or before the instant.
+ */
+bool
+stamp_cache_committed_by(StampsAsOf *stamps, FullTransactionId fxid, bool *by_as_of)
+{
+	uint64		bit = U64FromFullTransactionId(fxid) - stamps->first;
+	uint64		mask;
+
+	if (bit >= stamps->count)
+		return false;
+	if (!stamps->filled[bit / STAMP_CHUNK_XIDS])
+		fill_chunk(stamps, bit / STAMP_CHUNK_XIDS);
+	mask = UINT64CONST(1) << (bit % 64);
+	if ((stamps->known[bit / 64] & mask) == 0)
+		return false;
+	*by_as_of = (stamps->by_as_of[bit / 64] & mask) != 0;
+	return true;
+}
+
+/*
+ * stamp_cache_end_as_of
+ *		Free the bitmaps.
+ */
+void
+stamp_cache_end_as_of(StampsAsOf *stamps)
+{
+	if (stamps->count == 0)
+		return;
+	pfree(stamps->known);
+	pfree(stamps->by_as_of);
+	pfree(stamps->filled);
+	stamps->count = 0;
 }
