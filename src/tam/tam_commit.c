@@ -143,8 +143,13 @@ static bool xact_wrote = false;
 /* Our stamp is posted in our in-flight slot. */
 static bool stamp_in_flight = false;
 
-/* The stamp this transaction took, while it is in flight. */
+/*
+ * The stamp this transaction took, while it is in flight, and the xid it
+ * stamped: its top-level xid and committed subtransactions but this one.
+ */
 static TimestampTz stamp_taken = 0;
+static FullTransactionId stamp_top;
+static TransactionId stamp_skipped_xid = InvalidTransactionId;
 
 /* The log slot where this transaction reserved entry numbers, or -1. */
 static int	reserved_log_slot = -1;
@@ -459,23 +464,22 @@ clear_in_flight(void)
 static void
 cache_committed_stamps(void)
 {
-	FullTransactionId top = GetTopFullTransactionIdIfAny();
 	TransactionId *children;
 	int			nchildren;
 	uint32		epoch;
 
-	if (!stamp_in_flight || !FullTransactionIdIsValid(top))
+	if (!stamp_in_flight)
 		return;
-	stamp_cache_store(top, stamp_taken);
+	stamp_cache_store(stamp_top, stamp_taken);
 	nchildren = xactGetCommittedChildren(&children);
-	epoch = EpochFromFullTransactionId(top);
+	epoch = EpochFromFullTransactionId(stamp_top);
 	for (int i = 0; i < nchildren; i++)
 	{
 		/* as stamp_transaction: the next epoch if the xid wrapped */
-		uint32		child_epoch = children[i] < XidFromFullTransactionId(top) ?
+		uint32		child_epoch = children[i] < XidFromFullTransactionId(stamp_top) ?
 			epoch + 1 : epoch;
 
-		if (history_is_pack_subxact(children[i]))
+		if (TransactionIdEquals(children[i], stamp_skipped_xid))
 			continue;
 		stamp_cache_store(FullTransactionIdFromEpochAndXid(child_epoch, children[i]),
 						  stamp_taken);
@@ -671,6 +675,8 @@ stamp_transaction(void)
 	commit_shared->in_flight[MyProc->pgprocno] = stamp;
 	stamp_in_flight = true;
 	stamp_taken = stamp;
+	stamp_top = top;
+	stamp_skipped_xid = InvalidTransactionId;
 	if (nentries > 0)
 		log_link_entries(first_entry, stamp, commit_shared->log_slots[reserved_log_slot].chain);
 	LWLockRelease(commit_shared->lock);
@@ -698,7 +704,10 @@ stamp_transaction(void)
 
 		/* packing's own subtransaction wrote no ttpdb row: nothing to stamp */
 		if (history_is_pack_subxact(children[i]))
+		{
+			stamp_skipped_xid = children[i];
 			continue;
+		}
 		if (children[i] < XidFromFullTransactionId(top))
 			child_epoch++;
 		values[Anum_commit_times_xid - 1] =
