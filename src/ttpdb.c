@@ -54,11 +54,14 @@ _PG_init(void)
 
 	ttpdb_asof_init();
 	history_pack_init();
-	stamp_cache_init();
 	ttpdb_log_init();
 	ttpdb_commit_register_callbacks();
 	if (process_shared_preload_libraries_in_progress)
+	{
+		/* a shared-memory size can only be defined while preloading */
+		stamp_cache_init();
 		ttpdb_commit_install_hooks();
+	}
 
 	/* A misspelt ttpdb.* setting is an error, not a silent placeholder. */
 	MarkGUCPrefixReserved("ttpdb");

@@ -35,6 +35,10 @@ like($err, qr/a ttpdb table requires ttpdb to be loaded via shared_preload_libra
 	'the error names the missing preload');
 like($err, qr/HINT:\s+Add ttpdb to shared_preload_libraries in postgresql.conf/,
 	'and the hint says what to add');
+# The shared stamp cache, sized at server start, exists only with preloading.
+($rc, $out, $err) = $node->psql('postgres', 'SHOW ttpdb.stamp_cache_size');
+like($err, qr/unrecognized configuration parameter "ttpdb.stamp_cache_size"/,
+	'no stamp cache setting without preloading');
 ($rc, $out, $err) = $node->psql('postgres',
 	"SET ttpdb.as_of = '2000-01-01'; SELECT 1");
 is($rc, 0, 'ttpdb.as_of can be set without preloading (it only matters for ttpdb tables)');
@@ -45,6 +49,8 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = 'ttpdb'");
 $node->restart;
 is($node->safe_psql('postgres', 'SELECT ttpdb.preloaded()'),
 	't', 'preloaded after restart');
+is($node->safe_psql('postgres', 'SHOW ttpdb.stamp_cache_size'), '16MB',
+	'the shared stamp cache exists with preloading');
 is($node->safe_psql('postgres', 'SHOW ttpdb.version'),
 	$node->safe_psql('postgres', 'SELECT ttpdb.library_version()'),
 	'ttpdb.version reports the loaded library');
