@@ -42,18 +42,19 @@ extern bool ttpdb_is_ttpdb_relation(Relation rel);
 
 /*
  * Which xids of a range committed at or before an instant, as far as the
- * shared stamp cache knows: what an AS OF scan asks of nearly every tuple,
- * as two bitmaps small enough to stay in the processor's cache, each chunk
- * of them filled from the cache the first time a lookup falls in it.
+ * shared stamp cache knows: what an AS OF scan asks of nearly every tuple.
+ * The range is cut in chunks; a chunk asked often enough is read from the
+ * cache into two bitmaps small enough to stay in the processor's cache.
  */
 typedef struct StampsAsOf
 {
-	uint64		first;			/* full xid of bit 0 */
+	uint64		first;			/* full xid of the range's start */
 	uint64		count;			/* xids covered; 0 when none */
 	TimestampTz as_of;
-	uint64	   *known;			/* bit set: the stamp is known */
-	uint64	   *by_as_of;		/* bit set: and it is at or before as_of */
-	bool	   *filled;			/* per chunk: the bits above are set */
+	MemoryContext mcxt;			/* where the chunks are allocated */
+	uint8	   *asked;			/* per chunk: lookups before it was read */
+	uint64	  **known;			/* per chunk, once read: the stamp is known */
+	uint64	  **by_as_of;		/* per chunk, once read: and it is <= as_of */
 } StampsAsOf;
 
 /* tam_commit.c */
@@ -64,6 +65,7 @@ extern void ttpdb_note_write(void);
 extern void ttpdb_commit_barrier(TimestampTz as_of);
 extern Snapshot ttpdb_latest_snapshot(void);
 extern FullTransactionId ttpdb_full_xid(TransactionId xid);
+extern FullTransactionId ttpdb_full_xid_before(TransactionId xid, FullTransactionId next);
 extern int64 ttpdb_current_era(void);
 extern bool ttpdb_replay_horizon(FullTransactionId *horizon);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
@@ -79,6 +81,7 @@ extern void stamp_cache_attach(void);
 extern bool stamp_cache_lookup(FullTransactionId fxid, TimestampTz *stamp);
 extern void stamp_cache_store(FullTransactionId fxid, TimestampTz stamp);
 extern uint64 stamp_cache_capacity(void);
+extern bool stamp_cache_claim_warming(Oid dboid);
 extern void stamp_cache_begin_as_of(StampsAsOf *stamps, uint64 first, uint64 count,
 									TimestampTz as_of);
 extern bool stamp_cache_committed_by(StampsAsOf *stamps, FullTransactionId fxid,

@@ -86,6 +86,7 @@ typedef struct AsOfScanDescData
 	int64		era;			/* of this database's xids */
 	TimestampTz as_of;
 	StampsAsOf	stamps;			/* for the heap's tuples: before as_of? */
+	FullTransactionId next_xid; /* read after the snapshot was taken */
 	bool		heap_done;
 	bool		history_started;
 	bool		history_done;
@@ -433,8 +434,7 @@ xid_committed(TransactionId xid, bool hinted, Snapshot snapshot)
 
 /* Whether a committed transaction is stamped at or before "as_of". */
 static bool
-committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of,
-			 StampsAsOf *stamps)
+committed_by(AsOfScanDesc scan, TransactionId xid)
 {
 	FullTransactionId fxid;
 	bool		by_as_of;
@@ -442,14 +442,15 @@ committed_by(int64 era, TransactionId xid, Snapshot snapshot, TimestampTz as_of,
 
 	if (!TransactionIdIsNormal(xid))
 		return true;
-	fxid = ttpdb_full_xid(xid);
-	if (stamp_cache_committed_by(stamps, fxid, &by_as_of))
+	/* committed in the snapshot, so assigned before next_xid was read */
+	fxid = ttpdb_full_xid_before(xid, scan->next_xid);
+	if (stamp_cache_committed_by(&scan->stamps, fxid, &by_as_of))
 		return by_as_of;
 
 	/* No stamp: it committed before the table was a ttpdb table. */
-	if (!ttpdb_commit_time(era, fxid, snapshot, &stamp))
+	if (!ttpdb_commit_time(scan->era, fxid, scan->snapshot, &stamp))
 		return true;
-	return stamp <= as_of;
+	return stamp <= scan->as_of;
 }
 
 /* Copy what visibility needs; the caller holds the buffer lock. */
@@ -478,7 +479,10 @@ read_version_xids(HeapTupleHeader tuple, VersionXids *xids)
 /*
  * Copy the xids of every tuple on the page in "buffer", which the scan has
  * pinned (so it cannot be pruned meanwhile).  Tuples added to the page later
- * are copied one by one when the scan reaches them.
+ * are copied one by one when the scan reaches them.  A copy taken before the
+ * scan reaches a tuple answers as a later look would: the snapshot was taken
+ * before the copy, so an xmax or hint bit set after it is the work of a
+ * transaction the snapshot sees as running, which changes nothing.
  */
 static void
 read_page_xids(AsOfScanDesc scan, Buffer buffer)
@@ -510,16 +514,17 @@ read_page_xids(AsOfScanDesc scan, Buffer buffer)
  * buffer lock, since it may read ttpdb.commit_times.
  */
 static bool
-version_visible_as_of(const VersionXids *xids, int64 era, Snapshot snapshot,
-					  TimestampTz as_of, StampsAsOf *stamps)
+version_visible_as_of(AsOfScanDesc scan, const VersionXids *xids)
 {
+	Snapshot	snapshot = scan->snapshot;
+
 	if (xids->xmin_invalid)
 		return false;
 	if (!xids->xmin_frozen &&
 		!xid_committed(xids->xmin, xids->xmin_committed, snapshot))
 		return false;
 	/* a frozen tuple keeps its xmin, and its stamp still counts */
-	if (!committed_by(era, xids->xmin, snapshot, as_of, stamps))
+	if (!committed_by(scan, xids->xmin))
 		return false;
 
 	/*
@@ -686,6 +691,7 @@ ttpdb_asof_beginscan(Relation rel, Snapshot snapshot, int nkeys,
 		scan->as_of = as_of_value;
 		scan->snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	}
+	scan->next_xid = ReadNextFullTransactionId();
 	ttpdb_stamps_as_of(scan->era, scan->as_of, &scan->stamps);
 	scan->heapscan = ttpdb_heap_routine()->scan_begin(rel, SnapshotAny, 0, NULL, pscan,
 													  flags & ~SO_TEMP_SNAPSHOT);
@@ -712,8 +718,7 @@ asof_next_heap(AsOfScanDesc scan, TupleTableSlot *slot)
 			read_version_xids(bslot->base.tuple->t_data, xids);
 			LockBuffer(bslot->buffer, BUFFER_LOCK_UNLOCK);
 		}
-		if (version_visible_as_of(xids, scan->era, scan->snapshot, scan->as_of,
-								  &scan->stamps))
+		if (version_visible_as_of(scan, xids))
 			return true;
 		CHECK_FOR_INTERRUPTS();
 	}

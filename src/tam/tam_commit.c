@@ -84,6 +84,9 @@
 #define Anum_commit_times_entry_count	6
 #define Natts_commit_times				6
 
+/* Index probes of commit_times after which a reader preloads the stamps. */
+#define PRELOAD_AFTER_PROBES	256
+
 /* Most cached stamps per backend before the cache starts over. */
 #define COMMIT_CACHE_MAX	(1024 * 1024)
 
@@ -144,12 +147,13 @@ static bool xact_wrote = false;
 static bool stamp_in_flight = false;
 
 /*
- * The stamp this transaction took, while it is in flight, and the xid it
- * stamped: its top-level xid and committed subtransactions but this one.
+ * The stamp this transaction took, while it is in flight, and the xids it
+ * wrote to commit_times with it (in TopTransactionContext): what its commit
+ * shares.
  */
 static TimestampTz stamp_taken = 0;
-static FullTransactionId stamp_top;
-static TransactionId stamp_skipped_xid = InvalidTransactionId;
+static FullTransactionId *stamped_xids = NULL;
+static int	nstamped_xids = 0;
 
 /* The log slot where this transaction reserved entry numbers, or -1. */
 static int	reserved_log_slot = -1;
@@ -168,13 +172,9 @@ static int64 preloaded_era = 0;
 
 /*
  * Stamps this backend read from the table one by one since it last tried to
- * preload them all.  Past a share of the table, it tries (again).
+ * preload them all.  Past PRELOAD_AFTER_PROBES, it tries (again).
  */
 static uint64 stamps_probed = 0;
-
-/* This backend stored the era's latest stamps in the shared cache. */
-static bool shared_warmed = false;
-#define PRELOAD_AFTER_PROBES	256
 
 /*
  * The preloaded stamps again, as an array indexed by full xid from
@@ -445,6 +445,9 @@ ttpdb_commit_barrier(TimestampTz as_of)
 static void
 clear_in_flight(void)
 {
+	/* in TopTransactionContext, which goes with the transaction */
+	stamped_xids = NULL;
+	nstamped_xids = 0;
 	if (!stamp_in_flight)
 		return;
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
@@ -457,33 +460,19 @@ clear_in_flight(void)
 }
 
 /*
- * Leave the stamp of the transaction that just committed, and of its
- * committed subtransactions, in the shared cache: the xids stamp_transaction
- * wrote to commit_times, in the current era.
+ * Leave the stamps the transaction that just committed wrote to
+ * commit_times (its top-level xid's and its committed subtransactions') in
+ * the shared cache.  They were remembered when written: a subtransaction
+ * that another library's pre-commit callback ran after ours is committed
+ * too, but has no stamp.
  */
 static void
 cache_committed_stamps(void)
 {
-	TransactionId *children;
-	int			nchildren;
-	uint32		epoch;
-
 	if (!stamp_in_flight)
 		return;
-	stamp_cache_store(stamp_top, stamp_taken);
-	nchildren = xactGetCommittedChildren(&children);
-	epoch = EpochFromFullTransactionId(stamp_top);
-	for (int i = 0; i < nchildren; i++)
-	{
-		/* as stamp_transaction: the next epoch if the xid wrapped */
-		uint32		child_epoch = children[i] < XidFromFullTransactionId(stamp_top) ?
-			epoch + 1 : epoch;
-
-		if (TransactionIdEquals(children[i], stamp_skipped_xid))
-			continue;
-		stamp_cache_store(FullTransactionIdFromEpochAndXid(child_epoch, children[i]),
-						  stamp_taken);
-	}
+	for (int i = 0; i < nstamped_xids; i++)
+		stamp_cache_store(stamped_xids[i], stamp_taken);
 }
 
 static void
@@ -633,6 +622,10 @@ stamp_transaction(void)
 		elog(ERROR, "process %d cannot write ttpdb tables", MyProcPid);
 
 	nchildren = xactGetCommittedChildren(&children);
+	stamped_xids = MemoryContextAlloc(TopTransactionContext,
+									  sizeof(FullTransactionId) * (nchildren + 1));
+	stamped_xids[0] = top;
+	nstamped_xids = 1;
 	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
 	if (!last_stamp_seeded)
@@ -675,8 +668,6 @@ stamp_transaction(void)
 	commit_shared->in_flight[MyProc->pgprocno] = stamp;
 	stamp_in_flight = true;
 	stamp_taken = stamp;
-	stamp_top = top;
-	stamp_skipped_xid = InvalidTransactionId;
 	if (nentries > 0)
 		log_link_entries(first_entry, stamp, commit_shared->log_slots[reserved_log_slot].chain);
 	LWLockRelease(commit_shared->lock);
@@ -704,15 +695,13 @@ stamp_transaction(void)
 
 		/* packing's own subtransaction wrote no ttpdb row: nothing to stamp */
 		if (history_is_pack_subxact(children[i]))
-		{
-			stamp_skipped_xid = children[i];
 			continue;
-		}
 		if (children[i] < XidFromFullTransactionId(top))
 			child_epoch++;
+		stamped_xids[nstamped_xids] = FullTransactionIdFromEpochAndXid(child_epoch, children[i]);
 		values[Anum_commit_times_xid - 1] =
-			FullTransactionIdGetDatum(FullTransactionIdFromEpochAndXid(child_epoch,
-																	   children[i]));
+			FullTransactionIdGetDatum(stamped_xids[nstamped_xids]);
+		nstamped_xids++;
 		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
 	}
 	table_close(rel, NoLock);
@@ -746,7 +735,17 @@ ttpdb_latest_snapshot(void)
 FullTransactionId
 ttpdb_full_xid(TransactionId xid)
 {
-	FullTransactionId next = ReadNextFullTransactionId();
+	return ttpdb_full_xid_before(xid, ReadNextFullTransactionId());
+}
+
+/*
+ * ttpdb_full_xid_before
+ *		The same, against a next xid read earlier (reading it takes a lock):
+ *		right for every xid assigned before it was read.
+ */
+FullTransactionId
+ttpdb_full_xid_before(TransactionId xid, FullTransactionId next)
+{
 	uint32		epoch = EpochFromFullTransactionId(next);
 
 	if (xid > XidFromFullTransactionId(next) && epoch > 0)
@@ -878,9 +877,8 @@ preload_commit_times(int64 era)
 	if (rel->rd_rel->reltuples > COMMIT_CACHE_MAX / 2)
 	{
 		/* too many to keep here: share the latest ones, probe the rest */
-		if (share && !shared_warmed)
+		if (share && stamp_cache_claim_warming(MyDatabaseId))
 			warm_shared_cache(rel, era);
-		shared_warmed = true;
 		table_close(rel, AccessShareLock);
 		return;
 	}

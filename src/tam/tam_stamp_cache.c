@@ -36,7 +36,9 @@
 
 #include "port/atomics.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "tam.h"
 
@@ -49,8 +51,14 @@ typedef struct StampCacheEntry
 	TimestampTz stamp;
 } StampCacheEntry;
 
+/* Databases whose latest stamps a reader stored after startup, at most. */
+#define STAMP_CACHE_WARMED_DATABASES	64
+
 typedef struct StampCache
 {
+	slock_t		mutex;			/* protects warmed */
+	int			nwarmed;
+	Oid			warmed[STAMP_CACHE_WARMED_DATABASES];
 	uint64		nentries;
 	StampCacheEntry entries[FLEXIBLE_ARRAY_MEMBER];
 } StampCache;
@@ -117,6 +125,8 @@ stamp_cache_attach(void)
 								  stamp_cache_shmem_size(), &found);
 	if (!found)
 	{
+		SpinLockInit(&stamp_cache->mutex);
+		stamp_cache->nwarmed = 0;
 		stamp_cache->nentries = stamp_cache_entries();
 		for (uint64 i = 0; i < stamp_cache->nentries; i++)
 		{
@@ -179,6 +189,30 @@ stamp_cache_store(FullTransactionId fxid, TimestampTz stamp)
 }
 
 /*
+ * stamp_cache_claim_warming
+ *		Whether the caller is the first since startup to store the latest
+ *		stamps of database "dboid" in the cache, which it is then to do:
+ *		once is enough, committers keep them up to date.
+ */
+bool
+stamp_cache_claim_warming(Oid dboid)
+{
+	bool		first = true;
+
+	if (stamp_cache == NULL)
+		return false;
+	SpinLockAcquire(&stamp_cache->mutex);
+	for (int i = 0; i < stamp_cache->nwarmed && first; i++)
+		first = stamp_cache->warmed[i] != dboid;
+	if (first && stamp_cache->nwarmed < STAMP_CACHE_WARMED_DATABASES)
+		stamp_cache->warmed[stamp_cache->nwarmed++] = dboid;
+	else
+		first = false;
+	SpinLockRelease(&stamp_cache->mutex);
+	return first;
+}
+
+/*
  * stamp_cache_capacity
  *		How many transactions the cache can hold; 0 when it is off.
  */
@@ -192,52 +226,67 @@ stamp_cache_capacity(void)
 #define STAMP_CHUNK_XIDS	4096
 
 /*
+ * Lookups of single entries in a chunk before it is read whole: a small
+ * table whose xids are scattered over the range needs a few entries of many
+ * chunks, not the chunks.
+ */
+#define STAMP_CHUNK_ASKED	32
+
+/*
  * stamp_cache_begin_as_of
- *		Prepare "stamps" for the "count" xids from "first" as of "as_of"; its
- *		bitmaps, allocated in the current memory context, are filled as
- *		lookups need them.
+ *		Prepare "stamps" for the "count" xids from "first" as of "as_of".
+ *		What it allocates, in the current memory context, grows with what
+ *		lookups need.
  */
 void
 stamp_cache_begin_as_of(StampsAsOf *stamps, uint64 first, uint64 count, TimestampTz as_of)
 {
-	uint64		words;
+	uint64		chunks;
 
 	count = Min(count, stamp_cache_capacity());
 	stamps->first = first;
 	stamps->count = count;
 	stamps->as_of = as_of;
+	stamps->mcxt = CurrentMemoryContext;
+	stamps->asked = NULL;
 	stamps->known = stamps->by_as_of = NULL;
-	stamps->filled = NULL;
 	if (count == 0)
 		return;
-	words = (count + 63) / 64;
-	stamps->known = palloc0(words * sizeof(uint64));
-	stamps->by_as_of = palloc0(words * sizeof(uint64));
-	stamps->filled = palloc0((count + STAMP_CHUNK_XIDS - 1) / STAMP_CHUNK_XIDS);
+	chunks = (count + STAMP_CHUNK_XIDS - 1) / STAMP_CHUNK_XIDS;
+	stamps->asked = MemoryContextAllocHuge(CurrentMemoryContext, chunks);
+	memset(stamps->asked, 0, chunks);
+	stamps->known = MemoryContextAllocHuge(CurrentMemoryContext, chunks * sizeof(uint64 *));
+	memset(stamps->known, 0, chunks * sizeof(uint64 *));
+	stamps->by_as_of = MemoryContextAllocHuge(CurrentMemoryContext, chunks * sizeof(uint64 *));
+	memset(stamps->by_as_of, 0, chunks * sizeof(uint64 *));
 }
 
 /*
- * Set the bits of one chunk from the cache: one pass through its entries,
- * which lie side by side.
+ * Read one chunk from the cache into its bitmaps: one pass through its
+ * entries, which lie side by side.
  */
 static void
-fill_chunk(StampsAsOf *stamps, uint64 chunk)
+read_chunk(StampsAsOf *stamps, uint64 chunk)
 {
 	uint64		from = chunk * STAMP_CHUNK_XIDS;
 	uint64		to = Min(from + STAMP_CHUNK_XIDS, stamps->count);
+	uint64	   *known = MemoryContextAllocZero(stamps->mcxt, STAMP_CHUNK_XIDS / 8);
+	uint64	   *by_as_of = MemoryContextAllocZero(stamps->mcxt, STAMP_CHUNK_XIDS / 8);
 
 	for (uint64 i = from; i < to; i++)
 	{
 		TimestampTz stamp;
+		uint64		bit = i - from;
 
 		if (stamp_cache_lookup(FullTransactionIdFromU64(stamps->first + i), &stamp))
 		{
-			stamps->known[i / 64] |= UINT64CONST(1) << (i % 64);
+			known[bit / 64] |= UINT64CONST(1) << (bit % 64);
 			if (stamp <= stamps->as_of)
-				stamps->by_as_of[i / 64] |= UINT64CONST(1) << (i % 64);
+				by_as_of[bit / 64] |= UINT64CONST(1) << (bit % 64);
 		}
 	}
-	stamps->filled[chunk] = true;
+	stamps->known[chunk] = known;
+	stamps->by_as_of[chunk] = by_as_of;
 }
 
 /*
@@ -248,31 +297,58 @@ fill_chunk(StampsAsOf *stamps, uint64 chunk)
 bool
 stamp_cache_committed_by(StampsAsOf *stamps, FullTransactionId fxid, bool *by_as_of)
 {
-	uint64		bit = U64FromFullTransactionId(fxid) - stamps->first;
+	uint64		i = U64FromFullTransactionId(fxid) - stamps->first;
+	uint64		chunk;
+	uint64		bit;
 	uint64		mask;
 
-	if (bit >= stamps->count)
+	if (i >= stamps->count)
 		return false;
-	if (!stamps->filled[bit / STAMP_CHUNK_XIDS])
-		fill_chunk(stamps, bit / STAMP_CHUNK_XIDS);
+	chunk = i / STAMP_CHUNK_XIDS;
+	if (stamps->known[chunk] == NULL)
+	{
+		TimestampTz stamp;
+
+		if (stamps->asked[chunk] < STAMP_CHUNK_ASKED)
+		{
+			stamps->asked[chunk]++;
+			if (!stamp_cache_lookup(fxid, &stamp))
+				return false;
+			*by_as_of = stamp <= stamps->as_of;
+			return true;
+		}
+		read_chunk(stamps, chunk);
+	}
+	bit = i % STAMP_CHUNK_XIDS;
 	mask = UINT64CONST(1) << (bit % 64);
-	if ((stamps->known[bit / 64] & mask) == 0)
+	if ((stamps->known[chunk][bit / 64] & mask) == 0)
 		return false;
-	*by_as_of = (stamps->by_as_of[bit / 64] & mask) != 0;
+	*by_as_of = (stamps->by_as_of[chunk][bit / 64] & mask) != 0;
 	return true;
 }
 
 /*
  * stamp_cache_end_as_of
- *		Free the bitmaps.
+ *		Free what the lookups allocated.
  */
 void
 stamp_cache_end_as_of(StampsAsOf *stamps)
 {
+	uint64		chunks;
+
 	if (stamps->count == 0)
 		return;
+	chunks = (stamps->count + STAMP_CHUNK_XIDS - 1) / STAMP_CHUNK_XIDS;
+	for (uint64 chunk = 0; chunk < chunks; chunk++)
+	{
+		if (stamps->known[chunk] != NULL)
+		{
+			pfree(stamps->known[chunk]);
+			pfree(stamps->by_as_of[chunk]);
+		}
+	}
+	pfree(stamps->asked);
 	pfree(stamps->known);
 	pfree(stamps->by_as_of);
-	pfree(stamps->filled);
 	stamps->count = 0;
 }
