@@ -27,6 +27,11 @@
  * Only stamps of this cluster's current era are cached: the caller says
  * whether the xid it looks up is one.
  *
+ * For an AS OF scan, which asks about nearly every tuple, the file also
+ * keeps the answers of a range of xids in bitmaps (StampsAsOf), read from
+ * the cache a chunk at a time; and it remembers which databases a reader
+ * filled the cache for after startup, so that one reader a database does.
+ *
  * IDENTIFICATION
  *	  src/tam/tam_stamp_cache.c
  *
