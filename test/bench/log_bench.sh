@@ -85,25 +85,10 @@ case $KEEP in
 	*) ttpdb_die "KEEP must be 0 or 1, not $KEEP" ;;
 esac
 
-[ "$(id -u)" = 0 ] || ttpdb_die "run as root (installs packages, runs a server as postgres)"
-# shellcheck disable=SC2086
-ttpdb_install_packages $TTPDB_PACKAGES "postgresql-$PG_MAJOR-pgaudit" python3
-ttpdb_build_install "$here" "$(mktemp /tmp/ttpdb-bench-build.XXXXXX.log)"
-
-dir=$(mktemp -d /tmp/ttpdb-log-bench.XXXXXX)
-chmod 0755 "$dir"
-cluster=$dir/cluster
-port=$PORT
-if [ "$KEEP" = 1 ]; then
-	trap 'ttpdb_log "KEEP=1: cluster left in $cluster;" \
-		"connect: psql -U postgres -h $cluster -p $port ttpdb_db (or heap_db);" \
-		"stop: runuser -u postgres -- $PG_BINDIR/pg_ctl -D $cluster/data stop; then rm -rf $dir"' EXIT
-else
-	trap 'ttpdb_stop_cluster "$cluster"; rm -rf "$dir"' EXIT
-fi
-# ttpdb_start_cluster writes shared_preload_libraries = 'ttpdb' before these
+bench_build "postgresql-$PG_MAJOR-pgaudit" python3
+# bench_start_cluster writes shared_preload_libraries = 'ttpdb' before these
 # lines; the later setting wins.
-ttpdb_start_cluster "$cluster" "$port" <<EOF
+bench_start_cluster log <<EOF
 shared_preload_libraries = 'ttpdb,pgaudit'
 shared_buffers = '1GB'
 max_parallel_workers_per_gather = 0

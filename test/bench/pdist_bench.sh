@@ -17,19 +17,14 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/scripts/lib.sh"
+# shellcheck source=test/bench/bench_lib.sh
+. "$here/test/bench/bench_lib.sh"
 
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-5}
 
-[ "$(id -u)" = 0 ] || ttpdb_die "run as root (installs packages, runs a server as postgres)"
-ttpdb_install_packages $TTPDB_PACKAGES
-ttpdb_build_install "$here" "$(mktemp /tmp/ttpdb-bench-build.XXXXXX.log)"
-
-dir=$(mktemp -d /tmp/ttpdb-bench.XXXXXX)
-chmod 0755 "$dir"
-port=$((50000 + RANDOM % 10000))
-trap 'ttpdb_stop_cluster "$dir/cluster"; rm -rf "$dir"' EXIT
-ttpdb_start_cluster "$dir/cluster" "$port" <<EOF
+bench_build
+bench_start_cluster pdist <<EOF
 shared_buffers = '1GB'
 max_parallel_workers_per_gather = 0
 jit = off
@@ -38,7 +33,7 @@ EOF
 q()
 {
 	runuser -u postgres -- "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 \
-		-h "$dir/cluster" -p "$port" -d postgres "$@"
+		-h "$cluster" -p "$port" -d postgres "$@"
 }
 
 # Median execution time in ms of a query over RUNS runs (after one warm-up).

@@ -95,16 +95,8 @@ case $FILLER in
 	*) ttpdb_die "FILLER must be blank or random, not $FILLER" ;;
 esac
 
-[ "$(id -u)" = 0 ] || ttpdb_die "run as root (installs packages, runs a server as postgres)"
-# shellcheck disable=SC2086
-ttpdb_install_packages $TTPDB_PACKAGES "postgresql-$PG_MAJOR-periods" python3
-ttpdb_build_install "$here" "$(mktemp /tmp/ttpdb-bench-build.XXXXXX.log)"
-
-dir=$(mktemp -d /tmp/ttpdb-tam-bench.XXXXXX)
-chmod 0755 "$dir"
-port=$((50000 + RANDOM % 10000))
-trap 'ttpdb_stop_cluster "$dir/cluster"; rm -rf "$dir"' EXIT
-ttpdb_start_cluster "$dir/cluster" "$port" <<EOF
+bench_build "postgresql-$PG_MAJOR-periods" python3
+bench_start_cluster tam <<EOF
 shared_buffers = '1GB'
 max_parallel_workers_per_gather = 0
 jit = off
@@ -115,7 +107,7 @@ EOF
 q()
 {
 	runuser -u postgres -- "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 \
-		-h "$dir/cluster" -p "$port" -d postgres "$@"
+		-h "$cluster" -p "$port" -d postgres "$@"
 }
 
 # Execution time in ms of the last statement of "$1", which must be an
@@ -215,7 +207,7 @@ for sc in $SYNC_COMMITS; do
 			lsn=$(q -c "SELECT pg_current_wal_lsn()")
 			out=$(PGOPTIONS="-c synchronous_commit=$sc ${variant_options[$v]}" runuser -u postgres -- \
 				"$PG_BINDIR/pgbench" -n -c "$CLIENTS" -j "$CLIENTS" \
-				-T "$DURATION" -f "$dir/update_$t.sql" -h "$dir/cluster" -p "$port" postgres 2>&1) ||
+				-T "$DURATION" -f "$dir/update_$t.sql" -h "$cluster" -p "$port" postgres 2>&1) ||
 				{
 					printf '%s\n' "$out" >&2
 					grep -q 'invalid row version' <<<"$out" &&
@@ -296,7 +288,7 @@ for half in 1 2; do
 	for t in asof_periods_t asof_ttpdb_t; do
 		out=$(PGOPTIONS="-c synchronous_commit=off" runuser -u postgres -- \
 			"$PG_BINDIR/pgbench" -n -c "$CLIENTS" -j "$CLIENTS" -t "$per_client" \
-			-f "$dir/update_$t.sql" -h "$dir/cluster" -p "$port" postgres 2>&1) ||
+			-f "$dir/update_$t.sql" -h "$cluster" -p "$port" postgres 2>&1) ||
 			{
 				printf '%s\n' "$out" >&2
 				ttpdb_die "pgbench failed on $t"

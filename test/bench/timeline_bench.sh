@@ -92,24 +92,8 @@ for w in $WORKLOADS; do
 	esac
 done
 
-[ "$(id -u)" = 0 ] || ttpdb_die "run as root (installs packages, runs a server as postgres)"
-# shellcheck disable=SC2086
-ttpdb_install_packages $TTPDB_PACKAGES
-buildlog=$(mktemp /tmp/ttpdb-timeline-bench-build.XXXXXX.log)
-ttpdb_build_install "$here" "$buildlog"
-dir=$(mktemp -d /tmp/ttpdb-timeline-bench.XXXXXX)
-chmod 755 "$dir"
-cleanup()
-{
-	if [ "$KEEP" = 1 ]; then
-		echo "cluster left running: $PG_BINDIR/psql -h $dir -p $PORT -U postgres postgres" >&2
-	else
-		ttpdb_stop_cluster "$dir" >/dev/null 2>&1
-		rm -rf "$dir"
-	fi
-}
-trap cleanup EXIT
-ttpdb_start_cluster "$dir" "$PORT" <<CONF
+bench_build
+bench_start_cluster timeline <<CONF
 shared_buffers = 1GB
 max_wal_size = 4GB
 max_parallel_workers_per_gather = 0
@@ -118,7 +102,7 @@ CONF
 
 psql_q()
 {
-	runuser -u postgres -- "$PG_BINDIR/psql" -h "$dir" -p "$PORT" -U postgres -d postgres \
+	runuser -u postgres -- "$PG_BINDIR/psql" -h "$cluster" -p "$port" -U postgres -d postgres \
 		-X -q -A -t -v ON_ERROR_STOP=1 "$@"
 }
 
@@ -241,7 +225,7 @@ for w in $WORKLOADS; do
 	for _ in $(seq "$RUNS"); do
 		first=$(psql_q -c "SELECT coalesce(max(entry), 0) + 1 FROM ttpdb.log")
 		ttpdb_log "replay, $w: original, pgbench -t $REPLAY_N"
-		out=$(runuser -u postgres -- "$PG_BINDIR/pgbench" -h "$dir" -p "$PORT" -U postgres \
+		out=$(runuser -u postgres -- "$PG_BINDIR/pgbench" -h "$cluster" -p "$port" -U postgres \
 			-n -M simple -c 1 -t "$REPLAY_N" -f "$dir/$w.sql" postgres 2>&1) ||
 			{ printf '%s\n' "$out" >&2; ttpdb_die "pgbench failed: $w"; }
 		tps+="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out") "

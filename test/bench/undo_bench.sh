@@ -33,29 +33,15 @@ CHANGED=${CHANGED:-100}
 RUNS=${RUNS:-5}
 PORT=${PORT:-5495}
 
-ttpdb_install_packages $TTPDB_PACKAGES
-buildlog=$(mktemp /tmp/ttpdb-undo-bench-build.XXXXXX.log)
-ttpdb_build_install "$here" "$buildlog"
-dir=$(mktemp -d /tmp/ttpdb-undo-bench.XXXXXX)
-chmod 755 "$dir"
-cleanup()
-{
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "cluster left running: $PG_BINDIR/psql -h $dir -p $PORT -U postgres postgres" >&2
-	else
-		ttpdb_stop_cluster "$dir" >/dev/null 2>&1
-		rm -rf "$dir"
-	fi
-}
-trap cleanup EXIT
-ttpdb_start_cluster "$dir" "$PORT" <<CONF
+bench_build
+bench_start_cluster undo <<CONF
 shared_buffers = 1GB
 max_wal_size = 4GB
 CONF
 
 psql_q()
 {
-	runuser -u postgres -- "$PG_BINDIR/psql" -h "$dir" -p "$PORT" -U postgres -d postgres \
+	runuser -u postgres -- "$PG_BINDIR/psql" -h "$cluster" -p "$port" -U postgres -d postgres \
 		-X -q -A -t -v ON_ERROR_STOP=1 "$@"
 }
 
