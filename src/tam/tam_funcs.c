@@ -67,35 +67,30 @@ open_table_of_row_arg(FunctionCallInfo fcinfo, const char *fname)
 	return rel;
 }
 
-/* Set ttpdb.as_of to "at" until AtEOXact_GUC() of the nest level returned. */
-static int
-set_as_of_for_query(TimestampTz at)
-{
-	int			nest = NewGUCNestLevel();
-
-	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	return nest;
-}
-
 /*
  * Run "SELECT <columns> FROM <rel> t" with ttpdb.as_of set to "at" for its
- * duration; the rows are in SPI_tuptable until end_as_of_query().  Returns
- * the GUC nest level to give back.
+ * duration; the rows go to "dest", or if it is NULL are in SPI_tuptable until
+ * end_as_of_query().  Returns the GUC nest level to give back.
  */
 static int
-begin_as_of_query(Relation rel, TimestampTz at, const char *columns)
+begin_as_of_query(Relation rel, TimestampTz at, const char *columns, DestReceiver *dest)
 {
 	char	   *query = psprintf("SELECT %s FROM %s t", columns,
 								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 															RelationGetRelationName(rel)));
-	int			nest = set_as_of_for_query(at);
+	int			nest = NewGUCNestLevel();
+	SPIExecuteOptions options;
 
+	(void) set_config_option("ttpdb.as_of", timestamptz_to_str(at),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", query);
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = dest;
+	if (SPI_execute_extended(query, &options) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_extended failed: %s", query);
 	return nest;
 }
 
@@ -122,8 +117,6 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 	TimestampTz at;
 	int			nest;
 	DestReceiver *dest;
-	SPIExecuteOptions options;
-	char	   *query;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -143,17 +136,7 @@ ttpdb_as_of_rows(PG_FUNCTION_ARGS)
 									rsinfo->econtext->ecxt_per_query_memory,
 									false, rsinfo->setDesc,
 									gettext_noop("the table's columns do not match its row type"));
-	query = psprintf("SELECT * FROM %s t",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)));
-	nest = set_as_of_for_query(at);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	memset(&options, 0, sizeof(options));
-	options.read_only = true;
-	options.dest = dest;
-	if (SPI_execute_extended(query, &options) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_extended failed: %s", query);
+	nest = begin_as_of_query(rel, at, "*", dest);
 	end_as_of_query(rel, nest);
 	dest->rDestroy(dest);
 	return (Datum) 0;
@@ -186,7 +169,7 @@ ttpdb_as_of_versions(PG_FUNCTION_ARGS)
 	rel = open_table_of_row_arg(fcinfo, "ttpdb.as_of_versions");
 	InitMaterializedSRF(fcinfo, 0);
 	era = ttpdb_current_era();
-	nest = begin_as_of_query(rel, at, "t.xmin, t.cmin, t.xmax, t");
+	nest = begin_as_of_query(rel, at, "t.xmin, t.cmin, t.xmax, t", NULL);
 
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
