@@ -29,6 +29,7 @@ OBJS = \
 	src/tam/tam_commit.o \
 	src/tam/tam_stamp_cache.o \
 	src/tam/tam_asof.o \
+	src/tam/tam_alter.o \
 	src/tam/tam_funcs.o \
 	src/log/log_capture.o \
 	src/log/log_effects.o \

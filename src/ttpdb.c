@@ -53,6 +53,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 
 	ttpdb_asof_init();
+	ttpdb_alter_init();
 	history_pack_init();
 	ttpdb_log_init();
 	ttpdb_commit_register_callbacks();

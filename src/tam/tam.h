@@ -18,6 +18,8 @@
  *	tam_stamp_cache.c	recent commit stamps, cached in shared memory
  *	tam_asof.c		time travel: the ttpdb.as_of setting and the scans that
  *					read a table as of a past instant
+ *	tam_alter.c		column type changes: converting the kept versions when
+ *					ALTER TABLE rewrites a column
  *	tam_funcs.c		SQL functions: as_of(), history(), prune_history(),
  *					pack_history()
  *
@@ -140,11 +142,18 @@ extern void history_append_version(Relation rel, HeapTuple oldtup,
 								   CommandId created_cid, CommandId ended_cid);
 extern bool history_version_cids(HeapTuple tuple, CommandId *created_cid,
 								 CommandId *ended_cid);
-extern void history_append_relation(Relation rel, bool count_deletes);
+extern void history_append_relation(Relation rel, TupleDesc desc, bool count_deletes);
 extern CommandId history_creation_cid(HeapTupleHeader tup);
 extern struct SysScanDescData *history_scan_relid(Relation store, const char *index,
 												  Oid relid, Snapshot snapshot);
 extern HistoryScan history_begin_scan(Relation rel, Snapshot snapshot);
+
+/* Forms a kept version's tuple under a new row type (tam_alter.c). */
+typedef HeapTuple (*HistoryVersionMapper) (HeapTuple version, void *arg);
+extern HeapTuple history_map_version(HeapTuple version, HistoryVersionMapper mapper,
+									 void *arg);
+extern int64 history_rewrite_versions(Relation rel, Snapshot snapshot,
+									  HistoryVersionMapper mapper, void *arg);
 extern void history_scan_as_of(HistoryScan scan, TimestampTz as_of);
 extern bool history_next(HistoryScan scan, HistoryVersion *version);
 extern HeapTuple history_version_tuple(HistoryScan scan);
@@ -164,8 +173,14 @@ extern void history_pack_at_commit(void);
 extern bool history_is_pack_subxact(TransactionId xid);
 extern int64 history_pack_relation(Relation rel, Snapshot snapshot, int64 limit);
 extern int64 history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot);
+extern int64 history_rewrite_packs(Relation rel, Snapshot snapshot,
+								   HistoryVersionMapper mapper, void *arg);
 extern HistoryPack *history_pack_read(HeapTuple packtup, TupleDesc desc, Oid relid);
 extern HeapTuple history_pack_tuple(HistoryPack *pack, int i, Oid relid);
+
+/* tam_alter.c */
+extern void ttpdb_alter_init(void);
+extern void history_keep_before_column_rewrite(Relation rel);
 
 /* tam_asof.c */
 extern void ttpdb_asof_init(void);

@@ -17,6 +17,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "commands/event_trigger.h"
 #include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "executor/spi.h"
@@ -521,15 +522,19 @@ ttpdb_pack_history(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(ttpdb_keep_rows_before_rewrite);
 
 /*
- * ttpdb.keep_rows_before_rewrite(tbl regclass) returns void
+ * ttpdb.keep_rows_before_rewrite(tbl regclass, reason integer) returns void
  *		Called by the table_rewrite event trigger: ALTER TABLE is about to
  *		write every row of "tbl" again, so each present row ends now and is
- *		kept.  Not for direct use.
+ *		kept; when a column type changes (the reason has bit
+ *		AT_REWRITE_COLUMN_REWRITE), the kept versions are converted to it
+ *		(tam_alter.c).  Not for direct use.  The trigger of 0.4 and earlier
+ *		calls it without the reason, and never for a type change.
  */
 Datum
 ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)
 {
 	Relation	rel = table_open(PG_GETARG_OID(0), AccessShareLock);
+	int32		reason = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ? PG_GETARG_INT32(1) : 0;
 
 	/* the rewriting ALTER TABLE holds the strongest lock already */
 	if (!CheckRelationLockedByMe(rel, AccessExclusiveLock, false))
@@ -539,7 +544,10 @@ ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
 	{
 		ttpdb_note_write();
-		history_append_relation(rel, false);
+		if (reason & AT_REWRITE_COLUMN_REWRITE)
+			history_keep_before_column_rewrite(rel);
+		else
+			history_append_relation(rel, RelationGetDescr(rel), false);
 	}
 	/* the ALTER is logged, also when it turns a ttpdb table into a heap one */
 	(void) log_current_statement(rel);

@@ -301,7 +301,7 @@ ttpdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	{
 		ttpdb_note_write();
 		(void) log_current_statement(rel);	/* also when it is empty */
-		history_append_relation(rel, true);
+		history_append_relation(rel, RelationGetDescr(rel), true);
 	}
 	else
 		(void) log_current_statement(rel);	/* CREATE TABLE ... USING ttpdb */

@@ -83,6 +83,9 @@
  */
 static MemoryContext append_context = NULL;
 
+static void append_version(Relation rel, TupleDesc desc, HeapTuple oldtup,
+						   CommandId created_cid, CommandId ended_cid);
+
 typedef struct HistoryScanData
 {
 	Oid			relid;
@@ -216,13 +219,12 @@ history_scan_relid(Relation store, const char *index, Oid relid, Snapshot snapsh
 
 /*
  * Hash of the version's replica identity (primary key by default), or
- * false if the table has none.
+ * false if the table has none.  "desc" is the row type the version has.
  */
 static bool
-identity_hash(Relation rel, HeapTuple tuple, int64 *hash)
+identity_hash(Relation rel, TupleDesc desc, HeapTuple tuple, int64 *hash)
 {
 	Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_IDENTITY_KEY);
-	TupleDesc	desc = RelationGetDescr(rel);
 	uint64		h = 0;
 	int			member = -1;
 
@@ -404,6 +406,18 @@ void
 history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
 					   CommandId ended_cid)
 {
+	append_version(rel, RelationGetDescr(rel), oldtup, created_cid, ended_cid);
+}
+
+/*
+ * Keep "oldtup", whose row type is "desc": the table's own, except while
+ * ALTER TABLE changes a column type, when the catalogs already say the new
+ * type and the rows still have the old one (tam_alter.c).
+ */
+static void
+append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created_cid,
+			   CommandId ended_cid)
+{
 	TransactionId xmin = HeapTupleHeaderGetRawXmin(oldtup->t_data);
 	FullTransactionId created;
 	TimestampTz valid_from;
@@ -432,7 +446,7 @@ history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
 	memset(nulls, false, sizeof(nulls));
 	values[Anum_history_relid - 1] = ObjectIdGetDatum(RelationGetRelid(rel));
 	values[Anum_history_era - 1] = Int64GetDatum(ttpdb_current_era());
-	if (identity_hash(rel, oldtup, &hash))
+	if (identity_hash(rel, desc, oldtup, &hash))
 		values[Anum_history_row_hash - 1] = Int64GetDatum(hash);
 	else
 		nulls[Anum_history_row_hash - 1] = true;
@@ -444,7 +458,7 @@ history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
 		nulls[Anum_history_valid_from - 1] = true;
 
 	if (HeapTupleHasExternal(oldtup))
-		flat = toast_flatten_tuple(oldtup, RelationGetDescr(rel));
+		flat = toast_flatten_tuple(oldtup, desc);
 	else
 		flat = heap_copytuple(oldtup);
 	HeapTupleHeaderSetCmin(flat->t_data, created_cid);
@@ -469,7 +483,8 @@ history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
  *		Keep every row of "rel" (and, for TRUNCATE, "count_deletes" them in
  *		the statement log): TRUNCATE, or a rewrite by ALTER TABLE, holding
  *		AccessExclusiveLock, is about to give the table new storage, whose
- *		rows will all be new versions.
+ *		rows will all be new versions.  "desc" is the row type the rows
+ *		have (see append_version).
  *
  * SnapshotSelf sees exactly the rows TRUNCATE removes (no other transaction
  * can be writing).  The scan is the heap's own, with no scan type, so that
@@ -477,7 +492,7 @@ history_append_version(Relation rel, HeapTuple oldtup, CommandId created_cid,
  * it reads are taken back out of the statistics.
  */
 void
-history_append_relation(Relation rel, bool count_deletes)
+history_append_relation(Relation rel, TupleDesc desc, bool count_deletes)
 {
 	/* the heap's own routine: also for a heap table about to become ttpdb */
 	const TableAmRoutine *heap = GetHeapamTableAmRoutine();
@@ -494,8 +509,8 @@ history_append_relation(Relation rel, bool count_deletes)
 		bool		should_free;
 		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
 
-		history_append_version(rel, tuple, history_creation_cid(tuple->t_data),
-							   GetCurrentCommandId(true));
+		append_version(rel, desc, tuple, history_creation_cid(tuple->t_data),
+					   GetCurrentCommandId(true));
 		if (count_deletes)
 			log_effect_delete(rel, tuple);
 		if (should_free)
@@ -698,4 +713,76 @@ history_end_scan(HistoryScan scan)
 	}
 	MemoryContextDelete(scan->pack_context);
 	pfree(scan);
+}
+
+/*
+ * history_map_version
+ *		A kept version under a new row type: "mapper" forms its new tuple,
+ *		which gets the stored version's header (creator, cids, flags).
+ */
+HeapTuple
+history_map_version(HeapTuple version, HistoryVersionMapper mapper, void *arg)
+{
+	HeapTuple	mapped = mapper(version, arg);
+	HeapTupleHeader from = version->t_data;
+	HeapTupleHeader to = mapped->t_data;
+
+	/* a heap tuple's header, not a composite datum's (heap_form_tuple's) */
+	to->t_choice.t_heap = from->t_choice.t_heap;
+	to->t_ctid = from->t_ctid;
+	to->t_infomask = (to->t_infomask & ~HEAP_XACT_MASK) | (from->t_infomask & HEAP_XACT_MASK);
+	to->t_infomask2 = (to->t_infomask2 & HEAP_NATTS_MASK) | (from->t_infomask2 & ~HEAP_NATTS_MASK);
+	return mapped;
+}
+
+/*
+ * history_rewrite_versions
+ *		Give every kept version of "rel" that "snapshot" sees, single or
+ *		packed, the tuple "mapper" makes of it, and return how many.  The
+ *		caller holds AccessExclusiveLock on "rel", so that no version of it
+ *		is being kept, packed or pruned meanwhile.  The rows written are
+ *		new, so "snapshot" does not see them again.
+ */
+int64
+history_rewrite_versions(Relation rel, Snapshot snapshot, HistoryVersionMapper mapper,
+						 void *arg)
+{
+	Oid			relid = RelationGetRelid(rel);
+	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext,
+												  "ttpdb rewrite versions",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	Relation	history;
+	TupleDesc	desc;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int64		rewritten = 0;
+
+	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
+	desc = RelationGetDescr(history);
+	scan = history_scan_relid(history, "history_relid_idx", relid, snapshot);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Datum		values[Natts_history];
+		bool		nulls[Natts_history];
+		HeapTuple	version;
+		HeapTuple	mapped;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(context);
+		heap_deform_tuple(tup, desc, values, nulls);
+		version = decompress_tuple(DatumGetByteaPP(values[Anum_history_data - 1]), relid);
+		mapped = history_map_version(version, mapper, arg);
+		values[Anum_history_raw_size - 1] = Int32GetDatum(mapped->t_len);
+		values[Anum_history_data - 1] = PointerGetDatum(compress_tuple(mapped));
+		simple_heap_delete(history, &tup->t_self);
+		ttpdb_insert_with_indexes(history, heap_form_tuple(desc, values, nulls));
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(context);
+		rewritten++;
+	}
+	systable_endscan(scan);
+	table_close(history, NoLock);
+	MemoryContextDelete(context);
+	return rewritten + history_rewrite_packs(rel, snapshot, mapper, arg);
 }

@@ -684,3 +684,60 @@ history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot)
 	MemoryContextDelete(context);
 	return pruned;
 }
+
+/*
+ * history_rewrite_packs
+ *		Write every pack of "rel" that "snapshot" sees again with each of
+ *		its versions mapped by "mapper" (history_rewrite_versions), and
+ *		return how many versions.  Their validity does not change.
+ */
+int64
+history_rewrite_packs(Relation rel, Snapshot snapshot, HistoryVersionMapper mapper,
+					  void *arg)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			packs_relid = ttpdb_catalog_relid_if_exists("history_packs");
+	Relation	packs;
+	TupleDesc	desc;
+	MemoryContext context;
+	MemoryContext old;
+	int64		rewritten = 0;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(packs_relid))
+		return 0;				/* before ALTER EXTENSION ttpdb UPDATE */
+	context = AllocSetContextCreate(CurrentMemoryContext, "ttpdb rewrite packs",
+									ALLOCSET_DEFAULT_SIZES);
+	packs = table_open(packs_relid, RowExclusiveLock);
+	desc = RelationGetDescr(packs);
+	scan = history_scan_relid(packs, "history_packs_relid_idx", relid, snapshot);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		HistoryPack *pack;
+		PackItem   *items;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(context);
+		pack = history_pack_read(tup, desc, relid);
+		items = palloc0(pack->nversions * sizeof(PackItem));
+		for (int i = 0; i < pack->nversions; i++)
+		{
+			HeapTuple	mapped = history_map_version(history_pack_tuple(pack, i, relid),
+													 mapper, arg);
+
+			items[i].version = pack->versions[i];
+			items[i].tuple = (char *) mapped->t_data;
+			items[i].length = mapped->t_len;
+		}
+		pack_insert(packs, relid, items, pack->nversions);
+		simple_heap_delete(packs, &tup->t_self);
+		rewritten += pack->nversions;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(context);
+	}
+	systable_endscan(scan);
+	table_close(packs, NoLock);
+	MemoryContextDelete(context);
+	return rewritten;
+}

@@ -1,0 +1,512 @@
+/*-------------------------------------------------------------------------
+ *
+ * tam_alter.c
+ *	  Column type changes: converting the kept versions of a ttpdb table
+ *	  when ALTER TABLE ... ALTER COLUMN ... TYPE rewrites it.
+ *
+ * Kept versions are stored as the heap tuples they were, and read back under
+ * the table's current row type: that is enough for ADD and DROP COLUMN,
+ * which leave every other column's bytes as they are, but not for a type
+ * change, after which the old bytes of the column mean nothing.  So the
+ * versions are converted in the ALTER's own transaction, with the same
+ * expression the ALTER applies to the present rows (its USING clause, or the
+ * assignment cast), and the rows about to be rewritten are kept first, like
+ * any other rewrite keeps them.
+ *
+ * By the time the table is rewritten (the table_rewrite event trigger runs
+ * ttpdb.keep_rows_before_rewrite()), the catalogs already give the new type
+ * and the parsed USING expressions are out of reach, inside tablecmds.c.
+ * So a ProcessUtility hook prepares, before the ALTER runs, for each ttpdb
+ * table it changes (the one named and, unless ONLY, its inheritance children
+ * and partitions): the row type as it was, and for each column whose type
+ * changes, the expression computing the new value from the old row, parsed
+ * and coerced as transformAlterTableStmt() and ATPrepAlterColumnType() do.
+ * It takes the ALTER's own lock first, as ALTER TABLE would, and only for
+ * statements that touch a ttpdb table.  A rewrite that was not prepared
+ * (ALTER TYPE ... CASCADE of a typed table's type) is refused while the
+ * table has kept versions, as before 0.5.
+ *
+ * IDENTIFICATION
+ *	  src/tam/tam_alter.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tupdesc.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
+#include "parser/parse_type.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "tam.h"
+
+/* One column whose type changes. */
+typedef struct ColumnConversion
+{
+	AttrNumber	attnum;
+	Expr	   *expr;			/* planned; its Vars are columns of the old row */
+} ColumnConversion;
+
+/* A ttpdb table an ALTER TABLE in progress changes column types of. */
+typedef struct TableConversion
+{
+	Oid			relid;
+	Oid			old_relfilenode;	/* another one after the ALTER: rewritten */
+	TupleDesc	old_desc;		/* the row type before the ALTER */
+	List	   *columns;		/* of ColumnConversion */
+	bool		complete;		/* every type change has its expression */
+} TableConversion;
+
+/* While converting: the expressions, ready to run, and where they run. */
+typedef struct ConversionState
+{
+	TableConversion *table;
+	TupleDesc	new_desc;
+	EState	   *estate;
+	ExprContext *econtext;
+	TupleTableSlot *old_row;
+	ExprState **exprs;			/* one per element of table->columns */
+	Datum	   *values;			/* new_desc->natts of each */
+	bool	   *nulls;
+} ConversionState;
+
+/*
+ * The tables of the ALTER TABLE statements in progress (nested ones last),
+ * each allocated in its statement's own memory context.
+ */
+static List *conversions = NIL;
+
+static ProcessUtility_hook_type prev_process_utility_hook = NULL;
+
+static void convert_rewritten_tables(int depth);
+static void alter_process_utility(PlannedStmt *pstmt, const char *queryString,
+								  bool readOnlyTree, ProcessUtilityContext context,
+								  ParamListInfo params, QueryEnvironment *queryEnv,
+								  DestReceiver *dest, QueryCompletion *qc);
+
+/*
+ * ttpdb_alter_init
+ *		Install the hook that prepares type changes; from _PG_init.
+ */
+void
+ttpdb_alter_init(void)
+{
+	prev_process_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = alter_process_utility;
+}
+
+/* Whether relation "relid" is a ttpdb table, read without a lock. */
+static bool
+is_ttpdb_table(Oid relid, Oid ttpdb_am)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tuple))->relam == ttpdb_am;
+		ReleaseSysCache(tuple);
+	}
+	return result;
+}
+
+/*
+ * The expression giving column "cmd->name" of "rel" its new type from the
+ * old row, or NULL when it cannot be made: then ALTER TABLE itself fails
+ * on the same command (its errors are left to it, so that they read as
+ * they always do).  "pstate" has the table as its only range table entry.
+ */
+static Expr *
+column_conversion(ParseState *pstate, Relation rel, AlterTableCmd *cmd, AttrNumber *attnum)
+{
+	ColumnDef  *def = castNode(ColumnDef, cmd->def);
+	Form_pg_attribute att;
+	Type		type;
+	Oid			target;
+	int32		target_typmod;
+	Node	   *expr;
+
+	*attnum = get_attnum(RelationGetRelid(rel), cmd->name);
+	if (*attnum <= 0)
+		return NULL;
+	att = TupleDescAttr(RelationGetDescr(rel), *attnum - 1);
+
+	type = LookupTypeName(NULL, def->typeName, NULL, true);
+	if (type == NULL)
+		return NULL;
+	ReleaseSysCache(type);
+	typenameTypeIdAndMod(NULL, def->typeName, &target, &target_typmod);
+
+	/* as transformAlterTableStmt() parses USING, then as ATPrepAlterColumnType() */
+	if (def->raw_default != NULL)
+		expr = transformExpr(pstate, copyObject(def->raw_default),
+							 EXPR_KIND_ALTER_COL_TRANSFORM);
+	else
+		expr = (Node *) makeVar(1, *attnum, att->atttypid, att->atttypmod,
+								att->attcollation, 0);
+	expr = coerce_to_target_type(pstate, expr, exprType(expr), target, target_typmod,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+		return NULL;
+	assign_expr_collations(pstate, expr);
+	return expression_planner((Expr *) expr);
+}
+
+/* What converting the kept versions of "rel" takes; in the current context. */
+static TableConversion *
+prepare_table(Relation rel, AlterTableStmt *stmt, const char *queryString)
+{
+	TableConversion *table = palloc0(sizeof(TableConversion));
+	ParseState *pstate = make_parsestate(NULL);
+	ParseNamespaceItem *nsitem;
+	ListCell   *lc;
+
+	table->relid = RelationGetRelid(rel);
+	table->old_relfilenode = rel->rd_node.relNode;
+	table->old_desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+	table->complete = true;
+
+	pstate->p_sourcetext = queryString;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ColumnConversion *column;
+		AttrNumber	attnum;
+		Expr	   *expr;
+
+		if (cmd->subtype != AT_AlterColumnType)
+			continue;
+		expr = column_conversion(pstate, rel, cmd, &attnum);
+		if (expr == NULL)
+		{
+			table->complete = false;
+			continue;
+		}
+		column = palloc(sizeof(ColumnConversion));
+		column->attnum = attnum;
+		column->expr = expr;
+		table->columns = lappend(table->columns, column);
+	}
+	free_parsestate(pstate);
+	return table;
+}
+
+/*
+ * Prepare the conversions an ALTER TABLE statement needs, if it changes a
+ * column type of a ttpdb table; returns the memory context they are in, or
+ * NULL if there are none.
+ */
+static MemoryContext
+prepare_conversions(AlterTableStmt *stmt, const char *queryString)
+{
+	Oid			ttpdb_am;
+	bool		changes_type = false;
+	bool		changes_am = false;
+	bool		any_ttpdb = false;
+	Oid			relid;
+	List	   *relids;
+	LOCKMODE	lockmode;
+	MemoryContext context;
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (stmt->objtype != OBJECT_TABLE)
+		return NULL;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AlterColumnType)
+			changes_type = true;
+		else if (cmd->subtype == AT_SetAccessMethod)
+			changes_am = true;
+	}
+	if (!changes_type)
+		return NULL;
+	ttpdb_am = get_table_am_oid("ttpdb", true);
+	if (!OidIsValid(ttpdb_am) || !OidIsValid(ttpdb_catalog_relid_if_exists("history")))
+		return NULL;
+
+	/*
+	 * A first look without a lock, so that statements on other tables are
+	 * left entirely to ALTER TABLE; one that turns a heap table into a ttpdb
+	 * one keeps its rows, so it is prepared too.
+	 */
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return NULL;
+	relids = stmt->relation->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	foreach(lc, relids)
+		any_ttpdb |= is_ttpdb_table(lfirst_oid(lc), ttpdb_am);
+	if (!any_ttpdb && !changes_am)
+		return NULL;
+
+	/* the lock ALTER TABLE takes, with its checks; then the children's */
+	lockmode = AlterTableGetLockLevel(stmt->cmds);
+	relid = AlterTableLookupRelation(stmt, lockmode);
+	if (!OidIsValid(relid))
+		return NULL;
+	relids = stmt->relation->inh ? find_all_inheritors(relid, lockmode, NULL) : list_make1_oid(relid);
+
+	context = AllocSetContextCreate(CurrentMemoryContext, "ttpdb column type change",
+									ALLOCSET_SMALL_SIZES);
+	foreach(lc, relids)
+	{
+		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
+
+		if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind) &&
+			rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT &&
+			(rel->rd_rel->relam == ttpdb_am || changes_am))
+		{
+			TableConversion *table;
+
+			old = MemoryContextSwitchTo(context);
+			table = prepare_table(rel, stmt, queryString);
+			MemoryContextSwitchTo(TopMemoryContext);
+			conversions = lappend(conversions, table);
+			MemoryContextSwitchTo(old);
+		}
+		relation_close(rel, NoLock);
+	}
+	return context;
+}
+
+static void
+alter_process_utility(PlannedStmt *pstmt, const char *queryString,
+					  bool readOnlyTree, ProcessUtilityContext context,
+					  ParamListInfo params, QueryEnvironment *queryEnv,
+					  DestReceiver *dest, QueryCompletion *qc)
+{
+	int			depth = list_length(conversions);
+	volatile MemoryContext prepared = NULL;
+
+	PG_TRY();
+	{
+		if (IsA(pstmt->utilityStmt, AlterTableStmt))
+			prepared = prepare_conversions((AlterTableStmt *) pstmt->utilityStmt,
+										   queryString);
+		if (prev_process_utility_hook)
+			prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
+									  params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+		if (prepared != NULL)
+			convert_rewritten_tables(depth);
+	}
+	PG_FINALLY();
+	{
+		/* this statement's tables go (its context goes with its parent on error) */
+		if (depth == 0)
+		{
+			list_free(conversions);
+			conversions = NIL;
+		}
+		else
+			conversions = list_truncate(conversions, depth);
+		if (prepared != NULL)
+			MemoryContextDelete(prepared);
+	}
+	PG_END_TRY();
+}
+
+/* The conversion the innermost ALTER TABLE prepared for "relid", if any. */
+static TableConversion *
+find_conversion(Oid relid)
+{
+	for (int i = list_length(conversions) - 1; i >= 0; i--)
+	{
+		TableConversion *table = list_nth(conversions, i);
+
+		if (table->relid == relid)
+			return table;
+	}
+	return NULL;
+}
+
+/* A kept version under the new row type (a HistoryVersionMapper). */
+static HeapTuple
+convert_version(HeapTuple version, void *arg)
+{
+	ConversionState *state = arg;
+	TableConversion *table = state->table;
+	TupleDesc	old_desc = table->old_desc;
+	TupleTableSlot *slot = state->old_row;
+	HeapTuple	result;
+	ListCell   *lc;
+	int			i = 0;
+
+	/* columns it lacks read as NULL or their missing value, as in any read */
+	ExecClearTuple(slot);
+	heap_deform_tuple(version, old_desc, slot->tts_values, slot->tts_isnull);
+	ExecStoreVirtualTuple(slot);
+
+	/* columns the ALTER adds did not exist then: NULL */
+	for (int att = 0; att < state->new_desc->natts; att++)
+	{
+		bool		exists = att < old_desc->natts &&
+			!TupleDescAttr(state->new_desc, att)->attisdropped;
+
+		state->values[att] = exists ? slot->tts_values[att] : (Datum) 0;
+		state->nulls[att] = exists ? slot->tts_isnull[att] : true;
+	}
+	state->econtext->ecxt_scantuple = slot;
+	foreach(lc, table->columns)
+	{
+		ColumnConversion *column = lfirst(lc);
+
+		state->values[column->attnum - 1] =
+			ExecEvalExprSwitchContext(state->exprs[i++], state->econtext,
+									  &state->nulls[column->attnum - 1]);
+	}
+	result = heap_form_tuple(state->new_desc, state->values, state->nulls);
+	ResetExprContext(state->econtext);
+	return result;
+}
+
+/* Whether "rel" has a kept version that "snapshot" sees. */
+static bool
+has_kept_versions(Relation rel, Snapshot snapshot)
+{
+	HistoryScan scan = history_begin_scan(rel, snapshot);
+	HistoryVersion version;
+	bool		found = history_next(scan, &version);
+
+	history_end_scan(scan);
+	return found;
+}
+
+static void
+conversion_error_context(void *arg)
+{
+	errcontext("converting the kept versions of table \"%s\" to the new column types",
+			   get_rel_name(*(Oid *) arg));
+}
+
+/* Convert every kept version of "rel", a table ALTER TABLE has rewritten. */
+static void
+convert_table(Relation rel, TableConversion *table)
+{
+	Oid			relid = RelationGetRelid(rel);
+	ConversionState state;
+	ErrorContextCallback errcallback;
+	Snapshot	snapshot;
+	ListCell   *lc;
+	int			i = 0;
+
+	errcallback.callback = conversion_error_context;
+	errcallback.arg = &relid;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	state.table = table;
+	state.new_desc = RelationGetDescr(rel);
+	state.estate = CreateExecutorState();
+	state.econtext = GetPerTupleExprContext(state.estate);
+	state.old_row = MakeSingleTupleTableSlot(table->old_desc, &TTSOpsVirtual);
+	state.exprs = palloc(Max(list_length(table->columns), 1) * sizeof(ExprState *));
+	foreach(lc, table->columns)
+		state.exprs[i++] = ExecPrepareExpr(((ColumnConversion *) lfirst(lc))->expr,
+										   state.estate);
+	state.values = palloc(state.new_desc->natts * sizeof(Datum));
+	state.nulls = palloc(state.new_desc->natts * sizeof(bool));
+
+	/* sees the rows kept before the rewrite; not the rows it writes */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	(void) history_rewrite_versions(rel, snapshot, convert_version, &state);
+	UnregisterSnapshot(snapshot);
+
+	error_context_stack = errcallback.previous;
+	ExecDropSingleTupleTableSlot(state.old_row);
+	FreeExecutorState(state.estate);
+	pfree(state.exprs);
+	pfree(state.values);
+	pfree(state.nulls);
+}
+
+/*
+ * After an ALTER TABLE that prepared conversions (those from "depth" on):
+ * convert the kept versions of each table it rewrote.  One it did not
+ * rewrite changed types only in ways that keep the stored bytes valid
+ * (varchar to text, say).  This runs after the rewrite, so that a value the
+ * new type refuses is reported by ALTER TABLE itself, as for any table;
+ * the kept versions are not read in between (the ALTER holds its lock).
+ */
+static void
+convert_rewritten_tables(int depth)
+{
+	for (int i = depth; i < list_length(conversions); i++)
+	{
+		TableConversion *table = list_nth(conversions, i);
+		Relation	rel = try_relation_open(table->relid, NoLock);
+
+		if (rel == NULL)
+			continue;
+		if (table->complete && rel->rd_node.relNode != table->old_relfilenode)
+			convert_table(rel, table);
+		relation_close(rel, NoLock);
+	}
+}
+
+/*
+ * history_keep_before_column_rewrite
+ *		ALTER TABLE, holding AccessExclusiveLock, is about to rewrite "rel"
+ *		because a column type changes: keep its rows, in their old row type
+ *		(convert_rewritten_tables converts them with the other versions once
+ *		the ALTER is done).  A statement that was not prepared (the
+ *		rewriting of a typed table by ALTER TYPE ... CASCADE) cannot convert
+ *		them: it is refused if the table has kept versions, and otherwise
+ *		its rows are new from the change on.
+ */
+void
+history_keep_before_column_rewrite(Relation rel)
+{
+	TableConversion *table = find_conversion(RelationGetRelid(rel));
+	Snapshot	snapshot;
+	bool		kept;
+
+	if (table != NULL && table->complete)
+	{
+		history_append_relation(rel, table->old_desc, false);
+		return;
+	}
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	kept = has_kept_versions(rel, snapshot);
+	UnregisterSnapshot(snapshot);
+	if (kept)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change the type of a column of ttpdb table %s while it has kept versions",
+						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel))),
+				 errdetail("Kept versions are converted to a new column type by ALTER TABLE ... ALTER COLUMN ... TYPE "
+						   "on the table or on a parent of it, and this statement is not one."),
+				 errhint("Change the type with ALTER TABLE, or drop the history first with ttpdb.prune_history().")));
+}
