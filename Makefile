@@ -45,7 +45,7 @@ SHLIB_LINK += -llz4
 
 # pg_regress: sql/<name>.sql against expected/<name>.out
 REGRESS = create_extension conventions pdist_input pdist_functions \
-	pdist_arithmetic pdist_aggregates pdist_index tam_time_travel tam_storage tam_pack \
+	pdist_arithmetic pdist_aggregates pdist_index tam_time_travel tam_storage tam_pack tam_alter_type \
 	log_statements undo timeline branches replay extension_update sketch_queries tutorial
 REGRESS_OPTS = --load-extension=ttpdb
 

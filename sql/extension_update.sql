@@ -86,3 +86,22 @@ FROM ttpdb.history(NULL::old_stock) ORDER BY (version).id, valid_from;
 DROP TABLE old_stock;
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
+-- from 0.4 to 0.5 (column type changes convert the history): under 0.4 the
+-- event trigger refuses the change; after the update it converts
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb VERSION '0.4';
+CREATE TABLE old_meter (id int PRIMARY KEY, reading int) USING ttpdb;
+INSERT INTO old_meter VALUES (1, 100);
+SELECT max(committed_at) AS t_meter FROM ttpdb.commit_times \gset
+UPDATE old_meter SET reading = 150;
+ALTER TABLE old_meter ALTER COLUMN reading TYPE numeric;
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+ALTER TABLE old_meter ALTER COLUMN reading TYPE numeric USING reading / 100.0;
+SELECT * FROM ttpdb.as_of(NULL::old_meter, :'t_meter');
+SELECT (version).reading, valid_to IS NULL AS current FROM ttpdb.history(NULL::old_meter)
+ORDER BY valid_from, valid_to NULLS LAST;
+DROP TABLE old_meter;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';

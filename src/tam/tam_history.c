@@ -738,7 +738,9 @@ history_map_version(HeapTuple version, HistoryVersionMapper mapper, void *arg)
 /*
  * history_rewrite_versions
  *		Give every kept version of "rel" that "snapshot" sees, single or
- *		packed, the tuple "mapper" makes of it, and return how many.  The
+ *		packed, the tuple "mapper" makes of it under the table's row type
+ *		(and the hash of its replica identity under it), and return how
+ *		many.  The
  *		caller holds AccessExclusiveLock on "rel", so that no version of it
  *		is being kept, packed or pruned meanwhile.  The rows written are
  *		new, so "snapshot" does not see them again.
@@ -767,12 +769,16 @@ history_rewrite_versions(Relation rel, Snapshot snapshot, HistoryVersionMapper m
 		bool		nulls[Natts_history];
 		HeapTuple	version;
 		HeapTuple	mapped;
+		int64		hash = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(context);
 		heap_deform_tuple(tup, desc, values, nulls);
 		version = decompress_tuple(DatumGetByteaPP(values[Anum_history_data - 1]), relid);
 		mapped = history_map_version(version, mapper, arg);
+		nulls[Anum_history_row_hash - 1] =
+			!identity_hash(rel, RelationGetDescr(rel), mapped, &hash);
+		values[Anum_history_row_hash - 1] = Int64GetDatum(hash);
 		values[Anum_history_raw_size - 1] = Int32GetDatum(mapped->t_len);
 		values[Anum_history_data - 1] = PointerGetDatum(compress_tuple(mapped));
 		simple_heap_delete(history, &tup->t_self);

@@ -1,0 +1,128 @@
+--
+-- tam_alter_type: ALTER TABLE ... ALTER COLUMN ... TYPE on ttpdb tables.
+-- The rows the ALTER rewrites are kept, like any rewrite keeps them, and
+-- every kept version (single or packed) is converted with the ALTER's own
+-- USING expression or assignment cast, so the past reads back in the new
+-- type.
+--
+SET search_path = public, ttpdb;
+SET ttpdb.pack_after = 0;
+
+CREATE TABLE price (id int PRIMARY KEY, amount text, note text) USING ttpdb;
+INSERT INTO price VALUES (1, '10', 'a'), (2, '20', 'b'), (3, '30', 'c');
+SELECT max(committed_at) AS t1 FROM ttpdb.commit_times \gset
+UPDATE price SET amount = '11' WHERE id = 1;
+SELECT ttpdb.pack_history('price');		-- one version packed, the next ones single
+UPDATE price SET amount = '12' WHERE id = 1;
+DELETE FROM price WHERE id = 3;
+SELECT max(committed_at) AS t2 FROM ttpdb.commit_times \gset
+
+ALTER TABLE price ALTER COLUMN amount TYPE numeric USING amount::numeric / 10;
+SELECT max(committed_at) AS t3 FROM ttpdb.commit_times \gset
+SELECT pg_typeof(amount), * FROM price ORDER BY id;
+
+-- The past in the new type: the instants before the change read the
+-- converted versions, including the deleted row and the packed one.
+SELECT * FROM ttpdb.as_of(NULL::price, :'t1') ORDER BY id;
+SELECT * FROM ttpdb.as_of(NULL::price, :'t2') ORDER BY id;
+SELECT * FROM ttpdb.as_of(NULL::price, :'t3') ORDER BY id;
+SET ttpdb.as_of = :'t1';
+SELECT id, amount, amount * 2 AS doubled FROM price ORDER BY id;
+RESET ttpdb.as_of;
+
+-- The rows the ALTER rewrote ended with it: each version, with its own
+-- validity and the statements that created and ended it.
+SELECT valid_from = :'t1' AS from_t1, valid_to = :'t3' AS ended_by_alter, valid_to IS NULL AS present,
+	(version).*
+FROM ttpdb.history(NULL::price) ORDER BY (version).id, valid_from, valid_to NULLS LAST;
+SELECT e.statement
+FROM ttpdb.history(NULL::price) h JOIN ttpdb.log e ON e.entry = h.ended_entry
+WHERE h.valid_to = :'t3' GROUP BY e.statement;
+SELECT versions, packed_versions FROM ttpdb.history_stats WHERE table_name = 'price'::regclass;
+
+-- Several changes in one statement, with columns added and dropped: a
+-- column added by the ALTER did not exist in the past, and reads NULL.
+ALTER TABLE price ALTER COLUMN amount TYPE text USING amount || ' EUR',
+	ALTER COLUMN id TYPE bigint, ADD COLUMN currency text DEFAULT 'EUR', DROP COLUMN note;
+SELECT * FROM ttpdb.as_of(NULL::price, :'t1') ORDER BY id;
+SELECT * FROM price ORDER BY id;
+SELECT pg_typeof((version).id), count(*) FROM ttpdb.history(NULL::price) GROUP BY 1;
+
+-- A value added by ADD COLUMN ... DEFAULT without a rewrite is read by
+-- versions older than the column; a type change keeps it in them.
+CREATE TABLE gauge (id int PRIMARY KEY, level int) USING ttpdb;
+INSERT INTO gauge VALUES (1, 5);
+SELECT max(committed_at) AS g1 FROM ttpdb.commit_times \gset
+UPDATE gauge SET level = 6;
+ALTER TABLE gauge ADD COLUMN unit text DEFAULT 'cm';
+SELECT * FROM ttpdb.as_of(NULL::gauge, :'g1');
+ALTER TABLE gauge ALTER COLUMN level TYPE numeric(6, 1);
+SELECT * FROM ttpdb.as_of(NULL::gauge, :'g1');
+SELECT (version).* FROM ttpdb.history(NULL::gauge) ORDER BY valid_from, valid_to NULLS LAST;
+
+-- A change that needs no rewrite (varchar to text) leaves the stored
+-- versions as they are, and keeps no row.
+CREATE TABLE label (id int PRIMARY KEY, name varchar(10)) USING ttpdb;
+INSERT INTO label VALUES (1, 'one');
+UPDATE label SET name = 'uno';
+ALTER TABLE label ALTER COLUMN name TYPE text;
+SELECT count(*) AS versions FROM ttpdb.history(NULL::label) WHERE valid_to IS NOT NULL;
+SELECT (version).name, pg_typeof((version).name) FROM ttpdb.history(NULL::label) ORDER BY valid_from;
+
+-- A present value the new type refuses: ALTER TABLE's own error, as on a
+-- heap table.  A kept value it refuses: the same error, saying so.  Either
+-- way nothing changes.
+CREATE TABLE code (id int PRIMARY KEY, c text) USING ttpdb;
+INSERT INTO code VALUES (1, 'x1');
+ALTER TABLE code ALTER COLUMN c TYPE int USING c::int;
+UPDATE code SET c = '42';
+ALTER TABLE code ALTER COLUMN c TYPE int USING c::int;
+ALTER TABLE code ALTER COLUMN c TYPE int USING CASE WHEN c ~ '^[0-9]+$' THEN c::int END;
+SELECT (version).*, valid_to IS NULL AS present FROM ttpdb.history(NULL::code) ORDER BY valid_from, valid_to NULLS LAST;
+-- a rolled-back change leaves the history as it was
+BEGIN;
+ALTER TABLE code ALTER COLUMN c TYPE bigint;
+SELECT count(*) FROM ttpdb.history(NULL::code);
+ROLLBACK;
+SELECT count(*), pg_typeof(min((version).c)) FROM ttpdb.history(NULL::code);
+
+-- Inheritance and partitions: the ALTER converts every table it changes.
+CREATE TABLE reading (id int, value int) USING ttpdb;
+CREATE TABLE reading_extra (extra text) INHERITS (reading) USING ttpdb;
+INSERT INTO reading VALUES (1, 10);
+INSERT INTO reading_extra VALUES (2, 20, 'x');
+UPDATE reading SET value = value + 1;
+ALTER TABLE ONLY reading ALTER COLUMN value TYPE bigint;
+ALTER TABLE reading ALTER COLUMN value TYPE bigint USING value * 100;
+SELECT (version).*, valid_to IS NULL AS present FROM ttpdb.history(NULL::reading) ORDER BY valid_from, (version).id;
+SELECT (version).*, valid_to IS NULL AS present FROM ttpdb.history(NULL::reading_extra) ORDER BY valid_from, (version).id;
+
+CREATE TABLE sale (region text, amount int) PARTITION BY LIST (region);
+CREATE TABLE sale_north PARTITION OF sale FOR VALUES IN ('north') USING ttpdb;
+CREATE TABLE sale_south PARTITION OF sale FOR VALUES IN ('south') USING ttpdb;
+INSERT INTO sale VALUES ('north', 1), ('south', 2);
+SELECT max(committed_at) AS s1 FROM ttpdb.commit_times \gset
+UPDATE sale SET amount = amount * 10;
+ALTER TABLE sale ALTER COLUMN amount TYPE numeric USING amount + 0.5;
+SELECT * FROM ttpdb.as_of(NULL::sale_north, :'s1');
+SELECT * FROM ttpdb.as_of(NULL::sale_south, :'s1');
+SET ttpdb.as_of = :'s1';
+SELECT * FROM sale ORDER BY region;
+RESET ttpdb.as_of;
+
+-- A typed table's columns change with its type (ALTER TYPE ... CASCADE):
+-- that statement cannot convert kept versions, and is refused while there
+-- are any.
+CREATE TYPE pair AS (a int, b text);
+CREATE TABLE typed OF pair USING ttpdb;
+INSERT INTO typed VALUES (1, 'one');
+ALTER TYPE pair ALTER ATTRIBUTE a TYPE bigint CASCADE;
+UPDATE typed SET b = 'uno';
+ALTER TYPE pair ALTER ATTRIBUTE a TYPE numeric CASCADE;
+SELECT pg_typeof(a), * FROM typed;
+
+-- Not a rewrite's: the function the event trigger calls.
+SELECT ttpdb.keep_rows_before_rewrite('price', 4);
+
+DROP TABLE price, gauge, label, code, reading, reading_extra, sale, typed;
+DROP TYPE pair;
