@@ -86,16 +86,22 @@ SELECT count(*) FROM ttpdb.history(NULL::code);
 ROLLBACK;
 SELECT count(*), pg_typeof(min((version).c)) FROM ttpdb.history(NULL::code);
 
--- Inheritance and partitions: the ALTER converts every table it changes.
+-- Inheritance and partitions: the ALTER converts every table it changes,
+-- each child with the USING expression mapped to its own columns.
 CREATE TABLE reading (id int, value int) USING ttpdb;
 CREATE TABLE reading_extra (extra text) INHERITS (reading) USING ttpdb;
+CREATE TABLE reading_late (extra text, value int, id int) USING ttpdb;
+ALTER TABLE reading_late INHERIT reading;
 INSERT INTO reading VALUES (1, 10);
 INSERT INTO reading_extra VALUES (2, 20, 'x');
+INSERT INTO reading_late VALUES ('y', 30, 3);
 UPDATE reading SET value = value + 1;
 ALTER TABLE ONLY reading ALTER COLUMN value TYPE bigint;
-ALTER TABLE reading ALTER COLUMN value TYPE bigint USING value * 100;
+ALTER TABLE reading ALTER COLUMN value TYPE bigint USING pg_column_size(reading);
+ALTER TABLE reading ALTER COLUMN value TYPE bigint USING value * 100 + id;
 SELECT (version).*, valid_to IS NULL AS present FROM ttpdb.history(NULL::reading) ORDER BY valid_from, (version).id;
 SELECT (version).*, valid_to IS NULL AS present FROM ttpdb.history(NULL::reading_extra) ORDER BY valid_from, (version).id;
+SELECT (version).*, valid_to IS NULL AS present FROM ttpdb.history(NULL::reading_late) ORDER BY valid_from, (version).id;
 
 CREATE TABLE sale (region text, amount int) PARTITION BY LIST (region);
 CREATE TABLE sale_north PARTITION OF sale FOR VALUES IN ('north') USING ttpdb;
@@ -109,6 +115,18 @@ SELECT * FROM ttpdb.as_of(NULL::sale_south, :'s1');
 SET ttpdb.as_of = :'s1';
 SELECT * FROM sale ORDER BY region;
 RESET ttpdb.as_of;
+
+-- A writer packs at commit (ttpdb.pack_after): also after a type change,
+-- whose converted versions are new rows of the history.
+SET ttpdb.pack_after = 1;
+CREATE TABLE tally (id int PRIMARY KEY, n int) USING ttpdb;
+INSERT INTO tally SELECT g, 0 FROM generate_series(1, 5) g;
+UPDATE tally SET n = n + 1;
+ALTER TABLE tally ALTER COLUMN n TYPE bigint;
+SELECT versions, packed_versions FROM ttpdb.history_stats WHERE table_name = 'tally'::regclass;
+SELECT sum((version).n), count(*) FROM ttpdb.history(NULL::tally) WHERE valid_to IS NOT NULL;
+DROP TABLE tally;
+SET ttpdb.pack_after = 0;
 
 -- A typed table's columns change with its type (ALTER TYPE ... CASCADE):
 -- that statement cannot convert kept versions, and is refused while there
@@ -124,5 +142,5 @@ SELECT pg_typeof(a), * FROM typed;
 -- Not a rewrite's: the function the event trigger calls.
 SELECT ttpdb.keep_rows_before_rewrite('price', 4);
 
-DROP TABLE price, gauge, label, code, reading, reading_extra, sale, typed;
+DROP TABLE price, gauge, label, code, reading, reading_extra, reading_late, sale, typed;
 DROP TYPE pair;

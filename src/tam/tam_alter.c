@@ -33,6 +33,7 @@
  */
 #include "postgres.h"
 
+#include "access/attmap.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
@@ -53,6 +54,7 @@
 #include "parser/parse_expr.h"
 #include "parser/parse_relation.h"
 #include "parser/parse_type.h"
+#include "rewrite/rewriteManip.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -134,13 +136,49 @@ is_ttpdb_table(Oid relid, Oid ttpdb_am)
 }
 
 /*
+ * The USING expressions of the statement's type changes (NULL for those
+ * without one), parsed against "rel", the table it names, as
+ * transformAlterTableStmt() parses them.  A parse error is the error
+ * ALTER TABLE would report first.
+ */
+static List *
+parse_using_clauses(Relation rel, AlterTableStmt *stmt, const char *queryString)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	ParseNamespaceItem *nsitem;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	pstate->p_sourcetext = queryString;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ColumnDef  *def;
+
+		if (cmd->subtype != AT_AlterColumnType)
+			continue;
+		def = castNode(ColumnDef, cmd->def);
+		result = lappend(result, def->raw_default == NULL ? NULL :
+						 transformExpr(pstate, copyObject(def->raw_default),
+									   EXPR_KIND_ALTER_COL_TRANSFORM));
+	}
+	free_parsestate(pstate);
+	return result;
+}
+
+/*
  * The expression giving column "cmd->name" of "rel" its new type from the
- * old row, or NULL when it cannot be made: then ALTER TABLE itself fails
- * on the same command (its errors are left to it, so that they read as
- * they always do).  "pstate" has the table as its only range table entry.
+ * old row, as ATPrepAlterColumnType() makes it: "using" (parsed against
+ * "named", the table the statement names, whose child "rel" may be) or the
+ * column itself, cast.  NULL when it cannot be made: then ALTER TABLE
+ * itself fails on the same command, and its errors are left to it, so that
+ * they read as they always do.
  */
 static Expr *
-column_conversion(ParseState *pstate, Relation rel, AlterTableCmd *cmd, AttrNumber *attnum)
+column_conversion(Relation rel, Relation named, AlterTableCmd *cmd, Node *using,
+				  AttrNumber *attnum)
 {
 	ColumnDef  *def = castNode(ColumnDef, cmd->def);
 	Form_pg_attribute att;
@@ -148,6 +186,7 @@ column_conversion(ParseState *pstate, Relation rel, AlterTableCmd *cmd, AttrNumb
 	Oid			target;
 	int32		target_typmod;
 	Node	   *expr;
+	ParseState *pstate;
 
 	*attnum = get_attnum(RelationGetRelid(rel), cmd->name);
 	if (*attnum <= 0)
@@ -160,38 +199,43 @@ column_conversion(ParseState *pstate, Relation rel, AlterTableCmd *cmd, AttrNumb
 	ReleaseSysCache(type);
 	typenameTypeIdAndMod(NULL, def->typeName, &target, &target_typmod);
 
-	/* as transformAlterTableStmt() parses USING, then as ATPrepAlterColumnType() */
-	if (def->raw_default != NULL)
-		expr = transformExpr(pstate, copyObject(def->raw_default),
-							 EXPR_KIND_ALTER_COL_TRANSFORM);
-	else
+	if (using == NULL)
 		expr = (Node *) makeVar(1, *attnum, att->atttypid, att->atttypmod,
 								att->attcollation, 0);
+	else if (rel == named)
+		expr = copyObject(using);
+	else
+	{
+		/* a child's columns may be numbered otherwise */
+		AttrMap    *map = build_attrmap_by_name(RelationGetDescr(rel),
+												RelationGetDescr(named));
+		bool		whole_row;
+
+		expr = map_variable_attnos(copyObject(using), 1, 0, map, InvalidOid, &whole_row);
+		if (whole_row)
+			return NULL;
+	}
+	pstate = make_parsestate(NULL);
 	expr = coerce_to_target_type(pstate, expr, exprType(expr), target, target_typmod,
 								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
-	if (expr == NULL)
-		return NULL;
-	assign_expr_collations(pstate, expr);
-	return expression_planner((Expr *) expr);
+	if (expr != NULL)
+		assign_expr_collations(pstate, expr);
+	free_parsestate(pstate);
+	return expr == NULL ? NULL : expression_planner((Expr *) expr);
 }
 
 /* What converting the kept versions of "rel" takes; in the current context. */
 static TableConversion *
-prepare_table(Relation rel, AlterTableStmt *stmt, const char *queryString)
+prepare_table(Relation rel, Relation named, AlterTableStmt *stmt, List *usings)
 {
 	TableConversion *table = palloc0(sizeof(TableConversion));
-	ParseState *pstate = make_parsestate(NULL);
-	ParseNamespaceItem *nsitem;
 	ListCell   *lc;
+	int			k = 0;
 
 	table->relid = RelationGetRelid(rel);
 	table->old_relfilenode = rel->rd_node.relNode;
 	table->old_desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
 	table->complete = true;
-
-	pstate->p_sourcetext = queryString;
-	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
-	addNSItemToQuery(pstate, nsitem, false, true, true);
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -201,7 +245,7 @@ prepare_table(Relation rel, AlterTableStmt *stmt, const char *queryString)
 
 		if (cmd->subtype != AT_AlterColumnType)
 			continue;
-		expr = column_conversion(pstate, rel, cmd, &attnum);
+		expr = column_conversion(rel, named, cmd, list_nth(usings, k++), &attnum);
 		if (expr == NULL)
 		{
 			table->complete = false;
@@ -212,7 +256,6 @@ prepare_table(Relation rel, AlterTableStmt *stmt, const char *queryString)
 		column->expr = expr;
 		table->columns = lappend(table->columns, column);
 	}
-	free_parsestate(pstate);
 	return table;
 }
 
@@ -233,6 +276,8 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 	LOCKMODE	lockmode;
 	MemoryContext context;
 	MemoryContext old;
+	Relation	named;
+	List	   *usings;
 	ListCell   *lc;
 
 	if (stmt->objtype != OBJECT_TABLE)
@@ -275,6 +320,9 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 
 	context = AllocSetContextCreate(CurrentMemoryContext, "ttpdb column type change",
 									ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(context);
+	named = relation_open(relid, NoLock);
+	usings = parse_using_clauses(named, stmt, queryString);
 	foreach(lc, relids)
 	{
 		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
@@ -283,16 +331,16 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 			rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT &&
 			(rel->rd_rel->relam == ttpdb_am || changes_am))
 		{
-			TableConversion *table;
+			TableConversion *table = prepare_table(rel, named, stmt, usings);
 
-			old = MemoryContextSwitchTo(context);
-			table = prepare_table(rel, stmt, queryString);
 			MemoryContextSwitchTo(TopMemoryContext);
 			conversions = lappend(conversions, table);
-			MemoryContextSwitchTo(old);
+			MemoryContextSwitchTo(context);
 		}
 		relation_close(rel, NoLock);
 	}
+	relation_close(named, NoLock);
+	MemoryContextSwitchTo(old);
 	return context;
 }
 
@@ -441,6 +489,8 @@ convert_table(Relation rel, TableConversion *table)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	(void) history_rewrite_versions(rel, snapshot, convert_version, &state);
 	UnregisterSnapshot(snapshot);
+	/* later commands of the transaction (packing at commit) see the result */
+	CommandCounterIncrement();
 
 	error_context_stack = errcallback.previous;
 	ExecDropSingleTupleTableSlot(state.old_row);
