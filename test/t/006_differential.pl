@@ -186,5 +186,25 @@ is($node->safe_psql('postgres', q{
 	SELECT ttpdb.replay_differences('replayed.t', 'public.t') + ttpdb.replay_differences('replayed.u', 'public.u')}),
 	'0', 'the replayed tables equal the present ones');
 
+# A column type change converts every kept version, packed or single, with
+# its USING expression: the whole past again, in the new type.
+$node->safe_psql('postgres',
+	'ALTER TABLE t ALTER COLUMN v TYPE bigint USING v::bigint * 1000');
+my $converted_mismatches = 0;
+foreach my $instant (@instants)
+{
+	my ($stamp, $expected) = @$instant;
+	(my $scaled = $expected) =~ s/=(\d+)/'=' . ($1 * 1000)/ge;
+	my $got = as_of_state($stamp);
+	if ($got ne $scaled)
+	{
+		$converted_mismatches++;
+		diag("converted, as of $stamp: expected [$scaled], got [$got]")
+		  if $converted_mismatches <= 3;
+	}
+}
+is($converted_mismatches, 0,
+	'after ALTER COLUMN ... TYPE, AS OF every commit instant equals the model converted');
+
 $node->stop;
 done_testing();
