@@ -51,7 +51,7 @@ REGRESS_OPTS = --load-extension=ttpdb
 
 # Isolation specs: test/isolation/specs/<name>.spec, expected output in
 # test/isolation/expected/<name>.out
-ISOLATION = pdist_concurrent_update tam_commit_order tam_as_of_readers tam_serializable \
+ISOLATION = pdist_concurrent_update tam_commit_order tam_as_of_readers tam_serializable tam_alter_type \
 	tam_pack_race log_commit_order log_concurrent_readers log_failed_writers undo_race \
 	branch_publish
 ISOLATION_OPTS = --inputdir=test/isolation
