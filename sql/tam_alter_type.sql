@@ -128,6 +128,33 @@ SELECT sum((version).n), count(*) FROM ttpdb.history(NULL::tally) WHERE valid_to
 DROP TABLE tally;
 SET ttpdb.pack_after = 0;
 
+-- An unlogged table keeps no versions, but has those kept while it was
+-- logged: a type change converts them too.
+CREATE TABLE scratch (id int PRIMARY KEY, v int) USING ttpdb;
+INSERT INTO scratch VALUES (1, 1);
+UPDATE scratch SET v = 2;
+ALTER TABLE scratch SET UNLOGGED;
+ALTER TABLE scratch ALTER COLUMN v TYPE text USING 'v' || v;
+SELECT (version).v, valid_to IS NULL AS present FROM ttpdb.history(NULL::scratch)
+ORDER BY valid_from, valid_to NULLS LAST;
+
+-- Event triggers at the end of the ALTER run before the conversion: they
+-- cannot read the kept versions yet.
+CREATE FUNCTION peek_history() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM count(*) FROM ttpdb.history(NULL::scratch);
+END
+$$;
+CREATE EVENT TRIGGER peek ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION peek_history();
+ALTER TABLE scratch ALTER COLUMN v TYPE varchar(10);
+DROP EVENT TRIGGER peek;
+DROP FUNCTION peek_history();
+ALTER TABLE scratch ALTER COLUMN v TYPE varchar(10);
+SELECT (version).v, pg_typeof((version).v) FROM ttpdb.history(NULL::scratch)
+ORDER BY valid_from, valid_to NULLS LAST;
+DROP TABLE scratch;
+
 -- A typed table's columns change with its type (ALTER TYPE ... CASCADE):
 -- that statement cannot convert kept versions, and is refused while there
 -- are any.

@@ -52,8 +52,9 @@ _PG_init(void)
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   NULL, NULL, NULL);
 
-	ttpdb_asof_init();
+	/* before ttpdb_asof_init: its hook resets ttpdb.as_of around this one */
 	ttpdb_alter_init();
+	ttpdb_asof_init();
 	history_pack_init();
 	ttpdb_log_init();
 	ttpdb_commit_register_callbacks();

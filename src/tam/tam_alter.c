@@ -34,11 +34,13 @@
 #include "postgres.h"
 
 #include "access/attmap.h"
+#include "access/heaptoast.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tupdesc.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -80,12 +82,14 @@ typedef struct TableConversion
 	TupleDesc	old_desc;		/* the row type before the ALTER */
 	List	   *columns;		/* of ColumnConversion */
 	bool		complete;		/* every type change has its expression */
+	bool		rewriting;		/* rows kept, versions not converted yet */
 } TableConversion;
 
 /* While converting: the expressions, ready to run, and where they run. */
 typedef struct ConversionState
 {
 	TableConversion *table;
+	const char *relname;		/* for the error context */
 	TupleDesc	new_desc;
 	EState	   *estate;
 	ExprContext *econtext;
@@ -135,14 +139,23 @@ is_ttpdb_table(Oid relid, Oid ttpdb_am)
 	return result;
 }
 
+/* A type change of the statement, parsed once for all its tables. */
+typedef struct TypeChange
+{
+	AlterTableCmd *cmd;
+	Oid			target;			/* InvalidOid: no such type */
+	int32		target_typmod;
+	Node	   *using;			/* parsed against the named table, or NULL */
+} TypeChange;
+
 /*
- * The USING expressions of the statement's type changes (NULL for those
- * without one), parsed against "rel", the table it names, as
- * transformAlterTableStmt() parses them.  A parse error is the error
- * ALTER TABLE would report first.
+ * The statement's type changes: their target types, and their USING
+ * expressions parsed against "rel", the table it names, as
+ * transformAlterTableStmt() parses them.  A parse error is the one ALTER
+ * TABLE would report; a type that does not exist is left to it.
  */
 static List *
-parse_using_clauses(Relation rel, AlterTableStmt *stmt, const char *queryString)
+parse_type_changes(Relation rel, AlterTableStmt *stmt, const char *queryString)
 {
 	ParseState *pstate = make_parsestate(NULL);
 	ParseNamespaceItem *nsitem;
@@ -156,54 +169,54 @@ parse_using_clauses(Relation rel, AlterTableStmt *stmt, const char *queryString)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		ColumnDef  *def;
+		TypeChange *change;
+		Type		type;
 
 		if (cmd->subtype != AT_AlterColumnType)
 			continue;
 		def = castNode(ColumnDef, cmd->def);
-		result = lappend(result, def->raw_default == NULL ? NULL :
-						 transformExpr(pstate, copyObject(def->raw_default),
-									   EXPR_KIND_ALTER_COL_TRANSFORM));
+		change = palloc0(sizeof(TypeChange));
+		change->cmd = cmd;
+		if (def->raw_default != NULL)
+			change->using = transformExpr(pstate, copyObject(def->raw_default),
+										  EXPR_KIND_ALTER_COL_TRANSFORM);
+		type = LookupTypeName(NULL, def->typeName, &change->target_typmod, true);
+		if (type != NULL)
+		{
+			change->target = typeTypeId(type);
+			ReleaseSysCache(type);
+		}
+		result = lappend(result, change);
 	}
 	free_parsestate(pstate);
 	return result;
 }
 
 /*
- * The expression giving column "cmd->name" of "rel" its new type from the
- * old row, as ATPrepAlterColumnType() makes it: "using" (parsed against
- * "named", the table the statement names, whose child "rel" may be) or the
- * column itself, cast.  NULL when it cannot be made: then ALTER TABLE
- * itself fails on the same command, and its errors are left to it, so that
- * they read as they always do.
+ * The expression giving the changed column of "rel" its new type from the
+ * old row, as ATPrepAlterColumnType() makes it: the USING expression
+ * (mapped from "named", the table the statement names, to its child "rel")
+ * or the column itself, cast.  NULL when it cannot be made: then ALTER
+ * TABLE itself fails on the same command, and its errors are left to it,
+ * so that they read as they always do.
  */
 static Expr *
-column_conversion(Relation rel, Relation named, AlterTableCmd *cmd, Node *using,
-				  AttrNumber *attnum)
+column_conversion(Relation rel, Relation named, TypeChange *change, AttrNumber *attnum)
 {
-	ColumnDef  *def = castNode(ColumnDef, cmd->def);
 	Form_pg_attribute att;
-	Type		type;
-	Oid			target;
-	int32		target_typmod;
 	Node	   *expr;
 	ParseState *pstate;
 
-	*attnum = get_attnum(RelationGetRelid(rel), cmd->name);
-	if (*attnum <= 0)
+	*attnum = get_attnum(RelationGetRelid(rel), change->cmd->name);
+	if (*attnum <= 0 || !OidIsValid(change->target))
 		return NULL;
 	att = TupleDescAttr(RelationGetDescr(rel), *attnum - 1);
 
-	type = LookupTypeName(NULL, def->typeName, NULL, true);
-	if (type == NULL)
-		return NULL;
-	ReleaseSysCache(type);
-	typenameTypeIdAndMod(NULL, def->typeName, &target, &target_typmod);
-
-	if (using == NULL)
+	if (change->using == NULL)
 		expr = (Node *) makeVar(1, *attnum, att->atttypid, att->atttypmod,
 								att->attcollation, 0);
 	else if (rel == named)
-		expr = copyObject(using);
+		expr = copyObject(change->using);
 	else
 	{
 		/* a child's columns may be numbered otherwise */
@@ -211,12 +224,14 @@ column_conversion(Relation rel, Relation named, AlterTableCmd *cmd, Node *using,
 												RelationGetDescr(named));
 		bool		whole_row;
 
-		expr = map_variable_attnos(copyObject(using), 1, 0, map, InvalidOid, &whole_row);
+		expr = map_variable_attnos(copyObject(change->using), 1, 0, map,
+								   InvalidOid, &whole_row);
 		if (whole_row)
 			return NULL;
 	}
 	pstate = make_parsestate(NULL);
-	expr = coerce_to_target_type(pstate, expr, exprType(expr), target, target_typmod,
+	expr = coerce_to_target_type(pstate, expr, exprType(expr),
+								 change->target, change->target_typmod,
 								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
 	if (expr != NULL)
 		assign_expr_collations(pstate, expr);
@@ -226,26 +241,28 @@ column_conversion(Relation rel, Relation named, AlterTableCmd *cmd, Node *using,
 
 /* What converting the kept versions of "rel" takes; in the current context. */
 static TableConversion *
-prepare_table(Relation rel, Relation named, AlterTableStmt *stmt, List *usings)
+prepare_table(Relation rel, Relation named, List *changes)
 {
 	TableConversion *table = palloc0(sizeof(TableConversion));
 	ListCell   *lc;
-	int			k = 0;
+
+	/* a ddl_command_end trigger of an ALTER of it, before its conversion */
+	if (history_conversion_pending(RelationGetRelid(rel)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot change a column type of table \"%s\" while its kept versions are being converted",
+						RelationGetRelationName(rel))));
 
 	table->relid = RelationGetRelid(rel);
 	table->old_relfilenode = rel->rd_node.relNode;
 	table->old_desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
 	table->complete = true;
-	foreach(lc, stmt->cmds)
+	foreach(lc, changes)
 	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		ColumnConversion *column;
 		AttrNumber	attnum;
-		Expr	   *expr;
+		Expr	   *expr = column_conversion(rel, named, lfirst(lc), &attnum);
 
-		if (cmd->subtype != AT_AlterColumnType)
-			continue;
-		expr = column_conversion(rel, named, cmd, list_nth(usings, k++), &attnum);
 		if (expr == NULL)
 		{
 			table->complete = false;
@@ -261,11 +278,10 @@ prepare_table(Relation rel, Relation named, AlterTableStmt *stmt, List *usings)
 
 /*
  * Prepare the conversions an ALTER TABLE statement needs, if it changes a
- * column type of a ttpdb table; returns the memory context they are in, or
- * NULL if there are none.
+ * column type of a ttpdb table, in "context".
  */
-static MemoryContext
-prepare_conversions(AlterTableStmt *stmt, const char *queryString)
+static void
+prepare_conversions(AlterTableStmt *stmt, const char *queryString, MemoryContext context)
 {
 	Oid			ttpdb_am;
 	bool		changes_type = false;
@@ -274,14 +290,13 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 	Oid			relid;
 	List	   *relids;
 	LOCKMODE	lockmode;
-	MemoryContext context;
 	MemoryContext old;
 	Relation	named;
-	List	   *usings;
+	List	   *changes;
 	ListCell   *lc;
 
 	if (stmt->objtype != OBJECT_TABLE)
-		return NULL;
+		return;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -291,11 +306,12 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 		else if (cmd->subtype == AT_SetAccessMethod)
 			changes_am = true;
 	}
-	if (!changes_type)
-		return NULL;
+	/* what ALTER TABLE refuses before taking its lock is left to it */
+	if (!changes_type || XactReadOnly || RecoveryInProgress())
+		return;
 	ttpdb_am = get_table_am_oid("ttpdb", true);
 	if (!OidIsValid(ttpdb_am) || !OidIsValid(ttpdb_catalog_relid_if_exists("history")))
-		return NULL;
+		return;
 
 	/*
 	 * A first look without a lock, so that statements on other tables are
@@ -304,34 +320,33 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 	 */
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid))
-		return NULL;
+		return;
 	relids = stmt->relation->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
 	foreach(lc, relids)
 		any_ttpdb |= is_ttpdb_table(lfirst_oid(lc), ttpdb_am);
 	if (!any_ttpdb && !changes_am)
-		return NULL;
+		return;
 
 	/* the lock ALTER TABLE takes, with its checks; then the children's */
 	lockmode = AlterTableGetLockLevel(stmt->cmds);
 	relid = AlterTableLookupRelation(stmt, lockmode);
 	if (!OidIsValid(relid))
-		return NULL;
+		return;
 	relids = stmt->relation->inh ? find_all_inheritors(relid, lockmode, NULL) : list_make1_oid(relid);
 
-	context = AllocSetContextCreate(CurrentMemoryContext, "ttpdb column type change",
-									ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(context);
 	named = relation_open(relid, NoLock);
-	usings = parse_using_clauses(named, stmt, queryString);
+	changes = parse_type_changes(named, stmt, queryString);
 	foreach(lc, relids)
 	{
 		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
 
+		/* an unlogged table may have kept versions from before SET UNLOGGED */
 		if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind) &&
-			rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT &&
+			rel->rd_rel->relpersistence != RELPERSISTENCE_TEMP &&
 			(rel->rd_rel->relam == ttpdb_am || changes_am))
 		{
-			TableConversion *table = prepare_table(rel, named, stmt, usings);
+			TableConversion *table = prepare_table(rel, named, changes);
 
 			MemoryContextSwitchTo(TopMemoryContext);
 			conversions = lappend(conversions, table);
@@ -341,7 +356,6 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString)
 	}
 	relation_close(named, NoLock);
 	MemoryContextSwitchTo(old);
-	return context;
 }
 
 static void
@@ -351,25 +365,28 @@ alter_process_utility(PlannedStmt *pstmt, const char *queryString,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
 	int			depth = list_length(conversions);
-	volatile MemoryContext prepared = NULL;
+	MemoryContext prepared = NULL;
 
+	if (IsA(pstmt->utilityStmt, AlterTableStmt))
+		prepared = AllocSetContextCreate(CurrentMemoryContext, "ttpdb column type change",
+										 ALLOCSET_SMALL_SIZES);
 	PG_TRY();
 	{
-		if (IsA(pstmt->utilityStmt, AlterTableStmt))
-			prepared = prepare_conversions((AlterTableStmt *) pstmt->utilityStmt,
-										   queryString);
+		if (prepared != NULL)
+			prepare_conversions((AlterTableStmt *) pstmt->utilityStmt, queryString,
+								prepared);
 		if (prev_process_utility_hook)
 			prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
 									  params, queryEnv, dest, qc);
 		else
 			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 									params, queryEnv, dest, qc);
-		if (prepared != NULL)
+		if (list_length(conversions) > depth)
 			convert_rewritten_tables(depth);
 	}
 	PG_FINALLY();
 	{
-		/* this statement's tables go (its context goes with its parent on error) */
+		/* this statement's tables go */
 		if (depth == 0)
 		{
 			list_free(conversions);
@@ -433,6 +450,9 @@ convert_version(HeapTuple version, void *arg)
 									  &state->nulls[column->attnum - 1]);
 	}
 	result = heap_form_tuple(state->new_desc, state->values, state->nulls);
+	/* a function in USING may return a value stored in another table */
+	if (HeapTupleHasExternal(result))
+		result = toast_flatten_tuple(result, state->new_desc);
 	ResetExprContext(state->econtext);
 	return result;
 }
@@ -453,39 +473,45 @@ static void
 conversion_error_context(void *arg)
 {
 	errcontext("converting the kept versions of table \"%s\" to the new column types",
-			   get_rel_name(*(Oid *) arg));
+			   (const char *) arg);
 }
 
 /* Convert every kept version of "rel", a table ALTER TABLE has rewritten. */
 static void
 convert_table(Relation rel, TableConversion *table)
 {
-	Oid			relid = RelationGetRelid(rel);
 	ConversionState state;
 	ErrorContextCallback errcallback;
 	Snapshot	snapshot;
 	ListCell   *lc;
 	int			i = 0;
 
-	errcallback.callback = conversion_error_context;
-	errcallback.arg = &relid;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	/* first: sees the rows kept before the rewrite, and the final row type */
+	CommandCounterIncrement();
 
 	state.table = table;
+	state.relname = pstrdup(RelationGetRelationName(rel));
 	state.new_desc = RelationGetDescr(rel);
 	state.estate = CreateExecutorState();
 	state.econtext = GetPerTupleExprContext(state.estate);
 	state.old_row = MakeSingleTupleTableSlot(table->old_desc, &TTSOpsVirtual);
 	state.exprs = palloc(Max(list_length(table->columns), 1) * sizeof(ExprState *));
 	foreach(lc, table->columns)
-		state.exprs[i++] = ExecPrepareExpr(((ColumnConversion *) lfirst(lc))->expr,
-										   state.estate);
+	{
+		MemoryContext old = MemoryContextSwitchTo(state.estate->es_query_cxt);
+
+		/* planned when prepared */
+		state.exprs[i++] = ExecInitExpr(((ColumnConversion *) lfirst(lc))->expr, NULL);
+		MemoryContextSwitchTo(old);
+	}
 	state.values = palloc(state.new_desc->natts * sizeof(Datum));
 	state.nulls = palloc(state.new_desc->natts * sizeof(bool));
 
-	/* sees the rows kept before the rewrite; not the rows it writes */
-	CommandCounterIncrement();
+	errcallback.callback = conversion_error_context;
+	errcallback.arg = (void *) state.relname;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	(void) history_rewrite_versions(rel, snapshot, convert_version, &state);
 	UnregisterSnapshot(snapshot);
@@ -518,10 +544,34 @@ convert_rewritten_tables(int depth)
 
 		if (rel == NULL)
 			continue;
-		if (table->complete && rel->rd_node.relNode != table->old_relfilenode)
+		/* rewritten without the event trigger too (it may be disabled) */
+		if (table->complete &&
+			(table->rewriting || rel->rd_node.relNode != table->old_relfilenode))
 			convert_table(rel, table);
+		table->rewriting = false;
 		relation_close(rel, NoLock);
 	}
+}
+
+/*
+ * history_conversion_pending
+ *		Whether the kept versions of "relid" are between the rewrite of a
+ *		column type change and their conversion (event triggers run then):
+ *		they are not to be read.
+ */
+bool
+history_conversion_pending(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, conversions)
+	{
+		TableConversion *table = lfirst(lc);
+
+		if (table->relid == relid && table->rewriting)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -544,6 +594,7 @@ history_keep_before_column_rewrite(Relation rel)
 	if (table != NULL && table->complete)
 	{
 		history_append_relation(rel, table->old_desc, false);
+		table->rewriting = true;
 		return;
 	}
 

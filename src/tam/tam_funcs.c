@@ -541,13 +541,16 @@ ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("ttpdb.keep_rows_before_rewrite() is only called while a table is rewritten")));
-	if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
+	/* an unlogged table keeps no rows, but may have versions to convert */
+	if (reason & AT_REWRITE_COLUMN_REWRITE)
 	{
 		ttpdb_note_write();
-		if (reason & AT_REWRITE_COLUMN_REWRITE)
-			history_keep_before_column_rewrite(rel);
-		else
-			history_append_relation(rel, RelationGetDescr(rel), false);
+		history_keep_before_column_rewrite(rel);
+	}
+	else if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
+	{
+		ttpdb_note_write();
+		history_append_relation(rel, RelationGetDescr(rel), false);
 	}
 	/* the ALTER is logged, also when it turns a ttpdb table into a heap one */
 	(void) log_current_statement(rel);

@@ -535,8 +535,14 @@ history_append_relation(Relation rel, TupleDesc desc, bool count_deletes)
 HistoryScan
 history_begin_scan(Relation rel, Snapshot snapshot)
 {
-	HistoryScan scan = palloc0(sizeof(HistoryScanData));
+	HistoryScan scan;
 
+	if (history_conversion_pending(RelationGetRelid(rel)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot read the kept versions of table \"%s\" while a column type change converts them",
+						RelationGetRelationName(rel))));
+	scan = palloc0(sizeof(HistoryScanData));
 	scan->relid = RelationGetRelid(rel);
 	scan->snapshot = snapshot;
 	scan->table = table_open(ttpdb_catalog_relid("history"), AccessShareLock);

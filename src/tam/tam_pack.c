@@ -716,12 +716,13 @@ history_rewrite_packs(Relation rel, Snapshot snapshot, HistoryVersionMapper mapp
 	{
 		HistoryPack *pack;
 		PackItem   *items;
+		Size		bytes = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(context);
 		pack = history_pack_read(tup, desc, relid);
 		items = palloc0(pack->nversions * sizeof(PackItem));
-		for (int i = 0; i < pack->nversions; i++)
+		for (int i = 0, first = 0; i < pack->nversions; i++)
 		{
 			HeapTuple	mapped = history_map_version(history_pack_tuple(pack, i, relid),
 													 mapper, arg);
@@ -729,8 +730,15 @@ history_rewrite_packs(Relation rel, Snapshot snapshot, HistoryVersionMapper mapp
 			items[i].version = pack->versions[i];
 			items[i].tuple = (char *) mapped->t_data;
 			items[i].length = mapped->t_len;
+			bytes += mapped->t_len;
+			/* a type change may widen the versions: split what outgrows a pack */
+			if (bytes >= PACK_MAX_BYTES || i == pack->nversions - 1)
+			{
+				pack_insert(packs, relid, items + first, i + 1 - first);
+				first = i + 1;
+				bytes = 0;
+			}
 		}
-		pack_insert(packs, relid, items, pack->nversions);
 		simple_heap_delete(packs, &tup->t_self);
 		rewritten += pack->nversions;
 		MemoryContextSwitchTo(old);
