@@ -128,6 +128,29 @@ SELECT sum((version).n), count(*) FROM ttpdb.history(NULL::tally) WHERE valid_to
 DROP TABLE tally;
 SET ttpdb.pack_after = 0;
 
+-- A conversion that widens the versions writes a pack again as several
+-- when it outgrows 1 MB of tuples.
+CREATE TABLE memo (id int PRIMARY KEY, body text) USING ttpdb;
+INSERT INTO memo VALUES (1, '0');
+CREATE PROCEDURE rewrite_memo(n int) LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..n LOOP
+		UPDATE memo SET body = i::text;
+		COMMIT;
+	END LOOP;
+END
+$$;
+CALL rewrite_memo(200);
+SELECT ttpdb.pack_history('memo');
+SELECT count(*) AS packs FROM ttpdb.history_packs WHERE relid = 'memo'::regclass;
+ALTER TABLE memo ALTER COLUMN body TYPE varchar(20000) USING repeat(body, 5000);
+SELECT count(*) > 1 AS split, sum(versions) AS versions
+FROM ttpdb.history_packs WHERE relid = 'memo'::regclass;
+SELECT count(*), sum(length((version).body)), min(left((version).body, 3)), max(left((version).body, 3))
+FROM ttpdb.history(NULL::memo);
+DROP TABLE memo;
+DROP PROCEDURE rewrite_memo(int);
+
 -- An unlogged table keeps no versions, but has those kept while it was
 -- logged: a type change converts them too.
 CREATE TABLE scratch (id int PRIMARY KEY, v int) USING ttpdb;

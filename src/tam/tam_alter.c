@@ -22,7 +22,11 @@
  * changes, the expression computing the new value from the old row, parsed
  * and coerced as transformAlterTableStmt() and ATPrepAlterColumnType() do.
  * It takes the ALTER's own lock first, as ALTER TABLE would, and only for
- * statements that touch a ttpdb table.  A rewrite that was not prepared
+ * statements that touch a ttpdb table.  The event trigger then keeps the
+ * rows under the old row type, and once ALTER TABLE returns the kept
+ * versions are converted: after the rewrite, so that a present value the
+ * new type refuses is reported by ALTER TABLE itself, as for a heap table.
+ * A rewrite that was not prepared
  * (ALTER TYPE ... CASCADE of a typed table's type) is refused while the
  * table has kept versions, as before 0.5.
  *
@@ -42,7 +46,6 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
@@ -65,6 +68,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "log/log.h"
 #include "tam.h"
 
 /* One column whose type changes. */
@@ -122,21 +126,6 @@ ttpdb_alter_init(void)
 {
 	prev_process_utility_hook = ProcessUtility_hook;
 	ProcessUtility_hook = alter_process_utility;
-}
-
-/* Whether relation "relid" is a ttpdb table, read without a lock. */
-static bool
-is_ttpdb_table(Oid relid, Oid ttpdb_am)
-{
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		result = false;
-
-	if (HeapTupleIsValid(tuple))
-	{
-		result = ((Form_pg_class) GETSTRUCT(tuple))->relam == ttpdb_am;
-		ReleaseSysCache(tuple);
-	}
-	return result;
 }
 
 /* A type change of the statement, parsed once for all its tables. */
@@ -283,7 +272,6 @@ prepare_table(Relation rel, Relation named, List *changes)
 static void
 prepare_conversions(AlterTableStmt *stmt, const char *queryString, MemoryContext context)
 {
-	Oid			ttpdb_am;
 	bool		changes_type = false;
 	bool		changes_am = false;
 	bool		any_ttpdb = false;
@@ -309,8 +297,7 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString, MemoryContext
 	/* what ALTER TABLE refuses before taking its lock is left to it */
 	if (!changes_type || XactReadOnly || RecoveryInProgress())
 		return;
-	ttpdb_am = get_table_am_oid("ttpdb", true);
-	if (!OidIsValid(ttpdb_am) || !OidIsValid(ttpdb_catalog_relid_if_exists("history")))
+	if (!OidIsValid(ttpdb_catalog_relid_if_exists("history")))
 		return;
 
 	/*
@@ -321,9 +308,10 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString, MemoryContext
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid))
 		return;
-	relids = stmt->relation->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	relids = stmt->relation->inh ?
+		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
 	foreach(lc, relids)
-		any_ttpdb |= is_ttpdb_table(lfirst_oid(lc), ttpdb_am);
+		any_ttpdb |= log_relation_is_ttpdb(lfirst_oid(lc));
 	if (!any_ttpdb && !changes_am)
 		return;
 
@@ -332,7 +320,8 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString, MemoryContext
 	relid = AlterTableLookupRelation(stmt, lockmode);
 	if (!OidIsValid(relid))
 		return;
-	relids = stmt->relation->inh ? find_all_inheritors(relid, lockmode, NULL) : list_make1_oid(relid);
+	relids = stmt->relation->inh ?
+		find_all_inheritors(relid, lockmode, NULL) : list_make1_oid(relid);
 
 	old = MemoryContextSwitchTo(context);
 	named = relation_open(relid, NoLock);
@@ -344,7 +333,7 @@ prepare_conversions(AlterTableStmt *stmt, const char *queryString, MemoryContext
 		/* an unlogged table may have kept versions from before SET UNLOGGED */
 		if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind) &&
 			rel->rd_rel->relpersistence != RELPERSISTENCE_TEMP &&
-			(rel->rd_rel->relam == ttpdb_am || changes_am))
+			(ttpdb_is_ttpdb_relation(rel) || changes_am))
 		{
 			TableConversion *table = prepare_table(rel, named, changes);
 

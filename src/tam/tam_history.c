@@ -736,8 +736,10 @@ history_map_version(HeapTuple version, HistoryVersionMapper mapper, void *arg)
 	/* a heap tuple's header, not a composite datum's (heap_form_tuple's) */
 	to->t_choice.t_heap = from->t_choice.t_heap;
 	to->t_ctid = from->t_ctid;
-	to->t_infomask = (to->t_infomask & ~HEAP_XACT_MASK) | (from->t_infomask & HEAP_XACT_MASK);
-	to->t_infomask2 = (to->t_infomask2 & HEAP_NATTS_MASK) | (from->t_infomask2 & ~HEAP_NATTS_MASK);
+	to->t_infomask = (to->t_infomask & ~HEAP_XACT_MASK) |
+		(from->t_infomask & HEAP_XACT_MASK);
+	to->t_infomask2 = (to->t_infomask2 & HEAP_NATTS_MASK) |
+		(from->t_infomask2 & ~HEAP_NATTS_MASK);
 	return mapped;
 }
 
@@ -746,10 +748,9 @@ history_map_version(HeapTuple version, HistoryVersionMapper mapper, void *arg)
  *		Give every kept version of "rel" that "snapshot" sees, single or
  *		packed, the tuple "mapper" makes of it under the table's row type
  *		(and the hash of its replica identity under it), and return how
- *		many.  The
- *		caller holds AccessExclusiveLock on "rel", so that no version of it
- *		is being kept, packed or pruned meanwhile.  The rows written are
- *		new, so "snapshot" does not see them again.
+ *		many.  The caller holds AccessExclusiveLock on "rel", so that no
+ *		version of it is being kept, packed or pruned meanwhile.  The rows
+ *		written are new, so "snapshot" does not see them again.
  */
 int64
 history_rewrite_versions(Relation rel, Snapshot snapshot, HistoryVersionMapper mapper,
