@@ -30,6 +30,7 @@ OBJS = \
 	src/tam/tam_stamp_cache.o \
 	src/tam/tam_asof.o \
 	src/tam/tam_alter.o \
+	src/tam/tam_twophase.o \
 	src/tam/tam_funcs.o \
 	src/log/log_capture.o \
 	src/log/log_effects.o \
@@ -46,7 +47,7 @@ SHLIB_LINK += -llz4
 # pg_regress: sql/<name>.sql against expected/<name>.out
 REGRESS = create_extension conventions pdist_input pdist_functions \
 	pdist_arithmetic pdist_aggregates pdist_index tam_time_travel tam_storage tam_pack tam_alter_type \
-	log_statements undo timeline branches replay extension_update sketch_queries tutorial
+	log_statements undo timeline branches replay tam_twophase extension_update sketch_queries tutorial
 REGRESS_OPTS = --load-extension=ttpdb
 
 # Isolation specs: test/isolation/specs/<name>.spec, expected output in

@@ -105,3 +105,24 @@ ORDER BY valid_from, valid_to NULLS LAST;
 DROP TABLE old_meter;
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
+-- from 0.5 to 0.6 (two-phase commit): under 0.5 PREPARE TRANSACTION after a
+-- ttpdb write is refused, with the way out; after the update it prepares
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb VERSION '0.5';
+CREATE TABLE old_order (id int PRIMARY KEY, qty int) USING ttpdb;
+BEGIN;
+INSERT INTO old_order VALUES (1, 1);
+PREPARE TRANSACTION 'old_order';
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+BEGIN;
+INSERT INTO old_order VALUES (1, 2);
+PREPARE TRANSACTION 'old_order';
+COMMIT PREPARED 'old_order';
+SELECT * FROM old_order;
+SELECT count(*) AS stamped FROM ttpdb.commit_times
+WHERE committed_at > '-infinity' AND committed_at < 'infinity';
+DROP TABLE old_order;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';

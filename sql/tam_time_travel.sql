@@ -155,11 +155,6 @@ SELECT * FROM ttpdb.as_of(NULL::int, now());
 SELECT * FROM ttpdb.as_of(NULL::account, NULL);
 SELECT ttpdb.prune_history('plain_heap', now());
 
--- Two-phase commit cannot stamp at COMMIT PREPARED.
-BEGIN;
-INSERT INTO account VALUES (20, 'twophase', 1);
-PREPARE TRANSACTION 'ttpdb_2pc';
-
 -- Reading the past inside a transaction that has written: each version
 -- once (the heap still holds what this transaction replaced).
 CREATE TABLE ledger (id int PRIMARY KEY, v int) USING ttpdb;

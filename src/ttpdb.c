@@ -54,6 +54,7 @@ _PG_init(void)
 
 	/* before ttpdb_asof_init: its hook resets ttpdb.as_of around this one */
 	ttpdb_alter_init();
+	ttpdb_twophase_init();
 	ttpdb_asof_init();
 	history_pack_init();
 	ttpdb_log_init();

@@ -176,8 +176,12 @@ extern bool log_entry_of_row(TransactionId xmin, CommandId cmin, TransactionId x
 extern void log_emit(LogStatement *stmt);
 extern int	log_pending_count(void);
 extern void log_prepare_commit(int64 era, FullTransactionId top);
-extern void log_link_entries(int64 first_entry, TimestampTz stamp, uint8 *chain);
-extern void log_write_entries(Relation rel);
+extern List *log_pending_list(void);
+extern void log_link_entry_list(List *entries, int64 first_entry, TimestampTz stamp,
+								uint8 *chain);
+extern void log_write_entry_list(Relation rel, List *entries);
+extern Datum log_entries_to_array(Relation rel, List *entries);
+extern List *log_entries_from_array(Relation rel, Datum array);
 extern void log_forget_subxact(SubTransactionId subid);
 extern void log_forget_all(void);
 extern void log_read_tail(Relation rel, Relation pkey, int64 *last_entry, uint8 *chain);

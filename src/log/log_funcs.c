@@ -49,12 +49,6 @@
 #include "log_entries.h"
 #include "tam/tam.h"
 
-/* Columns of ttpdb.commit_times used here. */
-#define Anum_commit_times_committed_at	3
-#define Anum_commit_times_top_xid		4
-#define Anum_commit_times_first_entry	5
-#define Anum_commit_times_entry_count	6
-
 /* Most transactions whose entries a backend keeps in its cache. */
 #define ENTRY_CACHE_MAX		(64 * 1024)
 

@@ -424,13 +424,24 @@ log_prepare_commit(int64 era, FullTransactionId top)
 }
 
 /*
- * log_link_entries
+ * log_pending_list
+ *		The current transaction's entries, in statement order: a list to
+ *		hand to log_link_entry_list() and log_write_entry_list().
+ */
+List *
+log_pending_list(void)
+{
+	return pending;
+}
+
+/*
+ * log_link_entry_list
  *		Under the commit lock: number the entries from "first_entry", stamp
  *		them, and link them into the chain whose last link is "chain" (which
- *		is advanced to this transaction's last entry).
+ *		is advanced to the last of them).
  */
 void
-log_link_entries(int64 first_entry, TimestampTz stamp, uint8 *chain)
+log_link_entry_list(List *entries, int64 first_entry, TimestampTz stamp, uint8 *chain)
 {
 	ListCell   *lc;
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
@@ -440,7 +451,7 @@ log_link_entries(int64 first_entry, TimestampTz stamp, uint8 *chain)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not start a SHA-256 hash")));
-	foreach(lc, pending)
+	foreach(lc, entries)
 	{
 		PendingEntry *e = (PendingEntry *) lfirst(lc);
 		int64		entry = first_entry + foreach_current_index(lc);
@@ -465,16 +476,16 @@ log_link_entries(int64 first_entry, TimestampTz stamp, uint8 *chain)
 }
 
 /*
- * log_write_entries
+ * log_write_entry_list
  *		After the commit lock: insert the numbered entries.
  */
 void
-log_write_entries(Relation rel)
+log_write_entry_list(Relation rel, List *entries)
 {
 	ListCell   *lc;
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
-	foreach(lc, pending)
+	foreach(lc, entries)
 	{
 		PendingEntry *e = (PendingEntry *) lfirst(lc);
 
@@ -485,8 +496,77 @@ log_write_entries(Relation rel)
 		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel),
 													   e->values, e->nulls));
 	}
-	pending = NIL;
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * log_entries_to_array
+ *		Entries given their transaction (log_prepare_commit), not numbered
+ *		yet, as an array of ttpdb.log_entries rows ("rel"): PREPARE
+ *		TRANSACTION keeps them so until COMMIT PREPARED numbers them.
+ */
+Datum
+log_entries_to_array(Relation rel, List *entries)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum	   *rows = palloc(sizeof(Datum) * Max(list_length(entries), 1));
+	ListCell   *lc;
+
+	foreach(lc, entries)
+	{
+		PendingEntry *e = (PendingEntry *) lfirst(lc);
+		HeapTuple	tuple = heap_form_tuple(desc, e->values, e->nulls);
+
+		rows[foreach_current_index(lc)] = heap_copy_tuple_as_datum(tuple, desc);
+		heap_freetuple(tuple);
+	}
+	return PointerGetDatum(construct_array(rows, list_length(entries), desc->tdtypeid,
+										   -1, false, TYPALIGN_DOUBLE));
+}
+
+/*
+ * log_entries_from_array
+ *		The entries log_entries_to_array() kept, in this transaction's
+ *		memory, ready to be numbered and written.  Rows kept before a
+ *		column was added to ttpdb.log_entries read it as NULL.
+ */
+List *
+log_entries_from_array(Relation rel, Datum array)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ArrayType  *arr = DatumGetArrayTypePCopy(array);
+	Datum	   *rows;
+	bool	   *rownulls;
+	int			nrows;
+	List	   *entries = NIL;
+
+	if (ARR_ELEMTYPE(arr) != desc->tdtypeid)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("kept log entries are not rows of ttpdb.log_entries")));
+	deconstruct_array(arr, desc->tdtypeid, -1, false, TYPALIGN_DOUBLE,
+					  &rows, &rownulls, &nrows);
+	for (int i = 0; i < nrows; i++)
+	{
+		PendingEntry *e = palloc0(sizeof(PendingEntry));
+		HeapTupleData tuple;
+
+		if (rownulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("a kept log entry is NULL")));
+		tuple.t_data = DatumGetHeapTupleHeader(rows[i]);
+		tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		heap_deform_tuple(&tuple, desc, e->values, e->nulls);
+		e->subid = TopSubTransactionId;
+		log_content_hash(e->values, e->nulls, e->content);
+		entries = lappend(entries, e);
+	}
+	MemoryContextSwitchTo(old);
+	return entries;
 }
 
 /*

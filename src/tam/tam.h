@@ -18,6 +18,7 @@
  *	tam_stamp_cache.c	recent commit stamps, cached in shared memory
  *	tam_asof.c		time travel: the ttpdb.as_of setting and the scans that
  *					read a table as of a past instant
+ *	tam_twophase.c	PREPARE TRANSACTION and COMMIT PREPARED of ttpdb writes
  *	tam_alter.c		column type changes: converting the kept versions when
  *					ALTER TABLE rewrites a column
  *	tam_funcs.c		SQL functions: as_of(), history(), prune_history(),
@@ -59,6 +60,15 @@ typedef struct StampsAsOf
 	uint64	  **by_as_of;		/* per chunk, once read: and it is <= as_of */
 } StampsAsOf;
 
+/* Columns of ttpdb.commit_times. */
+#define Anum_commit_times_era			1
+#define Anum_commit_times_xid			2
+#define Anum_commit_times_committed_at	3
+#define Anum_commit_times_top_xid		4
+#define Anum_commit_times_first_entry	5
+#define Anum_commit_times_entry_count	6
+#define Natts_commit_times				6
+
 /* tam_commit.c */
 extern void ttpdb_commit_install_hooks(void);
 extern void ttpdb_commit_init_shmem(void);
@@ -72,6 +82,27 @@ extern int64 ttpdb_current_era(void);
 extern bool ttpdb_replay_horizon(FullTransactionId *horizon);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  TimestampTz *stamp);
+extern bool ttpdb_commit_time_settled(int64 era, FullTransactionId fxid, TimestampTz *stamp);
+extern void ttpdb_commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
+									  FullTransactionId top, TimestampTz stamp,
+									  int64 first_entry, int nentries);
+extern void ttpdb_commit_times_restamp(Relation rel, int64 era, FullTransactionId xid,
+									   TimestampTz stamp, int64 first_entry, int nentries);
+extern TimestampTz ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel,
+										   Relation log_pkey, List *entries,
+										   int64 *first_entry, FullTransactionId prepared);
+extern void ttpdb_commit_wait_for_prepared(FullTransactionId xid);
+extern uint64 ttpdb_unstamped_generation(void);
+extern void ttpdb_unstamped_left(void);
+
+/* tam_twophase.c */
+extern void ttpdb_twophase_init(void);
+extern void ttpdb_twophase_keep(int64 era, FullTransactionId top,
+								FullTransactionId *children, int nchildren,
+								List *entries);
+extern TimestampTz ttpdb_twophase_settle(int64 era, FullTransactionId fxid);
+extern void ttpdb_twophase_stamp_unstamped(void);
+extern void ttpdb_twophase_xact_end(bool committed);
 extern void ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps);
 
 
@@ -164,6 +195,7 @@ extern void history_corrupted(Oid relid) pg_attribute_noreturn();
 extern Oid	ttpdb_catalog_relid(const char *relname);
 extern Oid	ttpdb_catalog_relid_if_exists(const char *relname);
 extern void ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple);
+extern void ttpdb_update_with_indexes(Relation rel, ItemPointer otid, HeapTuple tuple);
 
 /* tam_pack.c */
 extern int	ttpdb_pack_after;

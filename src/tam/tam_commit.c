@@ -26,9 +26,9 @@
  * The lock is held only to pick a stamp, never across the commit's WAL
  * flush, so committing transactions do not wait for each other.
  *
- * Only transactions that write ttpdb tables are stamped.  PREPARE
- * TRANSACTION is refused for them, because COMMIT PREPARED runs without
- * this backend's callbacks.
+ * Only transactions that write ttpdb tables are stamped.  A prepared
+ * transaction is stamped by COMMIT PREPARED, in the transaction that runs
+ * it (tam_twophase.c): until then its commit_times rows say 'infinity'.
  *
  * Stamps are immutable once committed, so lookups are cached: recent ones
  * in shared memory (tam_stamp_cache.c), where each committing transaction
@@ -75,15 +75,6 @@
 #include "log/log.h"
 #include "tam.h"
 
-/* Columns of ttpdb.commit_times. */
-#define Anum_commit_times_era			1
-#define Anum_commit_times_xid			2
-#define Anum_commit_times_committed_at	3
-#define Anum_commit_times_top_xid		4
-#define Anum_commit_times_first_entry	5
-#define Anum_commit_times_entry_count	6
-#define Natts_commit_times				6
-
 /* Index probes of commit_times after which a reader preloads the stamps. */
 #define PRELOAD_AFTER_PROBES	256
 
@@ -108,17 +99,28 @@ typedef struct LogChainSlot
 	uint8		chain[LOG_HASH_LEN];
 } LogChainSlot;
 
+/*
+ * A backend's transaction between its stamp and its end: the earliest stamp
+ * it took (0 when none), and the prepared transaction COMMIT PREPARED is
+ * stamping in it, if any.
+ */
+typedef struct InFlight
+{
+	TimestampTz stamp;
+	FullTransactionId prepared;
+} InFlight;
+
 typedef struct TtpdbCommitShared
 {
 	LWLock	   *lock;			/* commit order */
 	TimestampTz last_stamp;		/* protected by lock */
 	FullTransactionId replay_horizon;	/* see ttpdb_replay_horizon(); lock */
 	bool		replay_pending; /* the horizon is "now", once recovery ends */
+	pg_atomic_uint64 unstamped_generation;	/* see ttpdb_unstamped_generation() */
 	LogChainSlot log_slots[LOG_CHAIN_SLOTS];	/* protected by lock */
 	int			nslots;
-	TimestampTz in_flight[FLEXIBLE_ARRAY_MEMBER];	/* per backend, by pgprocno;
-													 * 0 when none; protected
-													 * by lock */
+	InFlight	in_flight[FLEXIBLE_ARRAY_MEMBER];	/* per backend, by pgprocno;
+														 * protected by lock */
 } TtpdbCommitShared;
 
 /* How long a reader waits between looks at the in-flight stamps. */
@@ -143,20 +145,30 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 /* This backend's transaction wrote a ttpdb table. */
 static bool xact_wrote = false;
 
-/* Our stamp is posted in our in-flight slot. */
+/* A stamp of this transaction is posted in our in-flight slot. */
 static bool stamp_in_flight = false;
 
 /*
- * The stamp this transaction took, while it is in flight, and the xids it
- * wrote to commit_times with it (in TopTransactionContext): what its commit
- * shares.
+ * The xids this transaction wrote to commit_times with a stamp, and the
+ * stamps (in TopTransactionContext): what its commit shares.  Its own, and
+ * those of prepared transactions it stamped (tam_twophase.c).
  */
-static TimestampTz stamp_taken = 0;
-static FullTransactionId *stamped_xids = NULL;
-static int	nstamped_xids = 0;
+typedef struct StampedXid
+{
+	FullTransactionId xid;
+	TimestampTz stamp;
+} StampedXid;
 
-/* The log slot where this transaction reserved entry numbers, or -1. */
+static StampedXid *stamped_xids = NULL;
+static int	nstamped_xids = 0;
+static int	stamped_xids_size = 0;
+
+/*
+ * The log slot where this transaction reserved entry numbers, or -1, and
+ * how many times it did (its own entries, a prepared transaction's).
+ */
 static int	reserved_log_slot = -1;
+static int	reserved_log_times = 0;
 
 /* The shared last stamp has been raised to this database's latest one. */
 static bool last_stamp_seeded = false;
@@ -198,6 +210,7 @@ static void ttpdb_commit_shmem_request(void);
 static void ttpdb_commit_shmem_startup(void);
 static void ttpdb_xact_callback(XactEvent event, void *arg);
 static void stamp_transaction(void);
+static void prepare_transaction(void);
 static void prepare_commit_cache(void);
 static void preload_commit_times(int64 era);
 static void warm_shared_cache(Relation rel, int64 era);
@@ -224,7 +237,7 @@ static Size
 commit_shared_size(void)
 {
 	return MAXALIGN(add_size(offsetof(TtpdbCommitShared, in_flight),
-							 mul_size(MaxBackends, sizeof(TimestampTz))));
+							 mul_size(MaxBackends, sizeof(InFlight))));
 }
 
 static void
@@ -264,7 +277,9 @@ ttpdb_commit_init_shmem(void)
 		commit_shared->nslots = MaxBackends;
 		memset(commit_shared->log_slots, 0, sizeof(commit_shared->log_slots));
 		read_replay_horizon();
-		memset(commit_shared->in_flight, 0, sizeof(TimestampTz) * MaxBackends);
+		/* a crash may have left prepared transactions unstamped: look once */
+		pg_atomic_init_u64(&commit_shared->unstamped_generation, 1);
+		memset(commit_shared->in_flight, 0, sizeof(InFlight) * MaxBackends);
 	}
 	stamp_cache_attach();
 	LWLockRelease(AddinShmemInitLock);
@@ -429,8 +444,8 @@ ttpdb_commit_barrier(TimestampTz as_of)
 
 		LWLockAcquire(commit_shared->lock, LW_SHARED);
 		for (int i = 0; i < commit_shared->nslots && !waiting; i++)
-			waiting = commit_shared->in_flight[i] != 0 &&
-				commit_shared->in_flight[i] <= as_of;
+			waiting = commit_shared->in_flight[i].stamp != 0 &&
+				commit_shared->in_flight[i].stamp <= as_of;
 		LWLockRelease(commit_shared->lock);
 		if (!waiting)
 			break;
@@ -448,23 +463,44 @@ clear_in_flight(void)
 	/* in TopTransactionContext, which goes with the transaction */
 	stamped_xids = NULL;
 	nstamped_xids = 0;
+	stamped_xids_size = 0;
 	if (!stamp_in_flight)
 		return;
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
-	commit_shared->in_flight[MyProc->pgprocno] = 0;
+	commit_shared->in_flight[MyProc->pgprocno].stamp = 0;
+	commit_shared->in_flight[MyProc->pgprocno].prepared = InvalidFullTransactionId;
 	if (reserved_log_slot >= 0)
-		commit_shared->log_slots[reserved_log_slot].reserving--;
+		commit_shared->log_slots[reserved_log_slot].reserving -= reserved_log_times;
 	LWLockRelease(commit_shared->lock);
 	stamp_in_flight = false;
 	reserved_log_slot = -1;
+	reserved_log_times = 0;
+}
+
+/* Remember a stamp this transaction wrote, to share once it has committed. */
+static void
+note_stamped(FullTransactionId xid, TimestampTz stamp)
+{
+	if (nstamped_xids == stamped_xids_size)
+	{
+		stamped_xids_size = Max(8, stamped_xids_size * 2);
+		if (stamped_xids == NULL)
+			stamped_xids = MemoryContextAlloc(TopTransactionContext,
+											  stamped_xids_size * sizeof(StampedXid));
+		else
+			stamped_xids = repalloc(stamped_xids, stamped_xids_size * sizeof(StampedXid));
+	}
+	stamped_xids[nstamped_xids].xid = xid;
+	stamped_xids[nstamped_xids].stamp = stamp;
+	nstamped_xids++;
 }
 
 /*
  * Leave the stamps the transaction that just committed wrote to
- * commit_times (its top-level xid's and its committed subtransactions') in
- * the shared cache.  They were remembered when written: a subtransaction
- * that another library's pre-commit callback ran after ours is committed
- * too, but has no stamp.
+ * commit_times (its top-level xid's and its committed subtransactions', and
+ * those of prepared transactions it stamped) in the shared cache.  They were
+ * remembered when written: a subtransaction that another library's
+ * pre-commit callback ran after ours is committed too, but has no stamp.
  */
 static void
 cache_committed_stamps(void)
@@ -472,7 +508,7 @@ cache_committed_stamps(void)
 	if (!stamp_in_flight)
 		return;
 	for (int i = 0; i < nstamped_xids; i++)
-		stamp_cache_store(stamped_xids[i], stamp_taken);
+		stamp_cache_store(stamped_xids[i].xid, stamped_xids[i].stamp);
 }
 
 static void
@@ -489,30 +525,56 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 				stamp_transaction();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
+			if (ttpdb_is_preloaded())
+				log_close_transaction();
+			if (xact_wrote)
+				history_pack_at_commit();
 			/* with temporary objects, core refuses with its own message */
-			if ((xact_wrote || log_pending_count() > 0) && !(MyXactFlags & XACT_FLAGS_ACCESSEDTEMPNAMESPACE))
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot PREPARE a transaction that has written to a ttpdb table"),
-						 errdetail("The commit time of a ttpdb write is taken when it commits, "
-								   "which COMMIT PREPARED does outside this session.")));
+			if ((xact_wrote || log_pending_count() > 0) &&
+				!(MyXactFlags & XACT_FLAGS_ACCESSEDTEMPNAMESPACE))
+				prepare_transaction();
 			break;
 		case XACT_EVENT_COMMIT:
 			/* visible as committed now: our stamps are facts to share */
 			cache_committed_stamps();
 			clear_in_flight();
+			ttpdb_twophase_xact_end(true);
 			xact_wrote = false;
 			break;
 		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			clear_in_flight();
+			ttpdb_twophase_xact_end(false);
+			xact_wrote = false;
+			break;
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
 			clear_in_flight();
 			xact_wrote = false;
 			break;
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 			break;
 	}
+}
+
+/*
+ * ttpdb_unstamped_generation
+ *		A number that changes whenever prepared transactions may have been
+ *		left committed without a stamp: at startup (a crash between COMMIT
+ *		PREPARED and the commit of its own transaction), and when that
+ *		transaction fails.  tam_twophase.c stamps them when it changes.
+ */
+uint64
+ttpdb_unstamped_generation(void)
+{
+	return pg_atomic_read_u64(&commit_shared->unstamped_generation);
+}
+
+/* A committed prepared transaction is left without a stamp: look again. */
+void
+ttpdb_unstamped_left(void)
+{
+	pg_atomic_fetch_add_u64(&commit_shared->unstamped_generation, 1);
 }
 
 /*
@@ -526,11 +588,15 @@ seed_last_stamp(Relation rel)
 	Relation	index;
 	SysScanDesc scan;
 	HeapTuple	tup;
+	ScanKeyData skey;
 
 	index = index_open(ttpdb_catalog_relid("commit_times_committed_at_idx"),
 					   AccessShareLock);
+	/* not the 'infinity' of prepared transactions waiting for their stamp */
+	ScanKeyInit(&skey, Anum_commit_times_committed_at, BTLessStrategyNumber, F_TIMESTAMPTZ_LT,
+				TimestampTzGetDatum(DT_NOEND));
 	/* committed stamps never change: no MVCC snapshot, no SSI read locks */
-	scan = systable_beginscan_ordered(rel, index, SnapshotSelf, 0, NULL);
+	scan = systable_beginscan_ordered(rel, index, SnapshotSelf, 1, &skey);
 	tup = systable_getnext_ordered(scan, BackwardScanDirection);
 	if (HeapTupleIsValid(tup))
 	{
@@ -580,40 +646,283 @@ log_chain_slot(Relation log_rel, Relation log_pkey)
 	return free_slot;
 }
 
+/* Under the commit lock: a stamp later than every earlier one. */
+static TimestampTz
+next_stamp(void)
+{
+	TimestampTz stamp = GetCurrentTimestamp();
+
+	if (stamp <= commit_shared->last_stamp)
+		stamp = commit_shared->last_stamp + 1;
+	return stamp;
+}
+
+/*
+ * Under the commit lock: make "stamp" the last one, and post it in our
+ * in-flight slot until the transaction ends.  A transaction that stamps
+ * more than once (a prepared transaction's, then its own) keeps its first,
+ * smallest, stamp posted: readers of any later instant wait for it.
+ */
+static void
+post_in_flight(TimestampTz stamp)
+{
+	commit_shared->last_stamp = stamp;
+	if (!stamp_in_flight)
+		commit_shared->in_flight[MyProc->pgprocno].stamp = stamp;
+	stamp_in_flight = true;
+}
+
+/*
+ * Under the commit lock, after post_in_flight (so that an abort takes the
+ * reservation back): reserve numbers for "entries" in this database's log
+ * and link them into its chain with "stamp".  Returns the first number.
+ */
+static int64
+reserve_log_entries(Relation log_rel, Relation log_pkey, List *entries,
+					TimestampTz stamp)
+{
+	int			i = log_chain_slot(log_rel, log_pkey);
+	LogChainSlot *slot;
+	int64		first_entry;
+
+	if (i < 0)
+	{
+		LWLockRelease(commit_shared->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("too many databases are committing ttpdb log entries at once"),
+				 errdetail("At most %d databases can number log entries at the same time.",
+						   LOG_CHAIN_SLOTS),
+				 errhint("Retry the transaction.")));
+	}
+	slot = &commit_shared->log_slots[i];
+	first_entry = slot->next_entry;
+	slot->next_entry += list_length(entries);
+	slot->reserving++;
+	reserved_log_slot = i;
+	reserved_log_times++;
+	log_link_entry_list(entries, first_entry, stamp, slot->chain);
+	return first_entry;
+}
+
+/*
+ * ttpdb_commit_times_insert
+ *		Write the commit_times row of "xid": a top-level transaction (with
+ *		its log entries, when "nentries" >= 0) or, when "top" is valid, one
+ *		of its subtransactions.  A finite stamp is shared once this
+ *		transaction commits.
+ */
+void
+ttpdb_commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
+						  FullTransactionId top, TimestampTz stamp,
+						  int64 first_entry, int nentries)
+{
+	Datum		values[Natts_commit_times];
+	bool		nulls[Natts_commit_times];
+
+	memset(nulls, false, sizeof(nulls));
+	values[Anum_commit_times_era - 1] = Int64GetDatum(era);
+	values[Anum_commit_times_xid - 1] = FullTransactionIdGetDatum(xid);
+	values[Anum_commit_times_committed_at - 1] = TimestampTzGetDatum(stamp);
+	values[Anum_commit_times_top_xid - 1] = FullTransactionIdGetDatum(top);
+	nulls[Anum_commit_times_top_xid - 1] = !FullTransactionIdIsValid(top);
+	values[Anum_commit_times_first_entry - 1] = Int64GetDatum(first_entry);
+	nulls[Anum_commit_times_first_entry - 1] = (nentries <= 0);
+	values[Anum_commit_times_entry_count - 1] = Int32GetDatum(nentries);
+	nulls[Anum_commit_times_entry_count - 1] = (nentries < 0);
+	/* before ALTER EXTENSION ttpdb UPDATE it has three columns: the first three */
+	ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
+	if (!TIMESTAMP_NOT_FINITE(stamp))
+		note_stamped(xid, stamp);
+}
+
+/*
+ * ttpdb_commit_times_restamp
+ *		Give the commit_times row of a prepared transaction's xid, written
+ *		'infinity' by PREPARE, its stamp (and, for the top-level xid, its
+ *		log entries).  The caller has claimed the transaction
+ *		(tam_twophase.c), so no one else changes the row.
+ */
+void
+ttpdb_commit_times_restamp(Relation rel, int64 era, FullTransactionId xid,
+						   TimestampTz stamp, int64 first_entry, int nentries)
+{
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Datum		values[Natts_commit_times];
+	bool		nulls[Natts_commit_times];
+	bool		replace[Natts_commit_times];
+
+	ScanKeyInit(&skey[0], Anum_commit_times_era, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(era));
+	ScanKeyInit(&skey[1], Anum_commit_times_xid, BTEqualStrategyNumber, F_XID8EQ,
+				FullTransactionIdGetDatum(xid));
+	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"), true,
+							  SnapshotSelf, 2, skey);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("prepared transaction %llu has no row in ttpdb.commit_times",
+						(unsigned long long) U64FromFullTransactionId(xid))));
+	memset(replace, false, sizeof(replace));
+	memset(nulls, false, sizeof(nulls));
+	values[Anum_commit_times_committed_at - 1] = TimestampTzGetDatum(stamp);
+	replace[Anum_commit_times_committed_at - 1] = true;
+	if (nentries >= 0)
+	{
+		values[Anum_commit_times_first_entry - 1] = Int64GetDatum(first_entry);
+		nulls[Anum_commit_times_first_entry - 1] = (nentries == 0);
+		replace[Anum_commit_times_first_entry - 1] = true;
+		values[Anum_commit_times_entry_count - 1] = Int32GetDatum(nentries);
+		replace[Anum_commit_times_entry_count - 1] = true;
+	}
+	ttpdb_update_with_indexes(rel, &tup->t_self,
+							  heap_modify_tuple(tup, RelationGetDescr(rel),
+												values, nulls, replace));
+	systable_endscan(scan);
+	note_stamped(xid, stamp);
+}
+
+/*
+ * ttpdb_commit_take_stamp
+ *		Stamp a prepared transaction in this one (tam_twophase.c): pick a
+ *		stamp under the commit lock, post it in flight until this
+ *		transaction ends, and number and link its log entries.  COMMIT
+ *		PREPARED names the transaction, "prepared", which is about to commit
+ *		before its stamp is written: others wait for it.  The caller
+ *		opened commit_times, and the log when there are entries: locks are
+ *		taken before the commit lock, never under it.
+ */
+TimestampTz
+ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel, Relation log_pkey,
+						List *entries, int64 *first_entry, FullTransactionId prepared)
+{
+	TimestampTz stamp;
+
+	ttpdb_require_preload("committing a prepared transaction that wrote ttpdb tables");
+	if (commit_shared == NULL)
+		elog(ERROR, "ttpdb shared memory is not initialised");
+	if (MyProc->pgprocno >= commit_shared->nslots)
+		elog(ERROR, "process %d cannot write ttpdb tables", MyProcPid);
+	if (!last_stamp_seeded)
+		seed_last_stamp(commit_rel);
+	*first_entry = 0;
+	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+	stamp = next_stamp();
+	post_in_flight(stamp);
+	if (FullTransactionIdIsValid(prepared))
+		commit_shared->in_flight[MyProc->pgprocno].prepared = prepared;
+	if (entries != NIL)
+		*first_entry = reserve_log_entries(log_rel, log_pkey, entries, stamp);
+	LWLockRelease(commit_shared->lock);
+	return stamp;
+}
+
+/*
+ * ttpdb_commit_wait_for_prepared
+ *		Wait while another backend's COMMIT PREPARED stamps the prepared
+ *		transaction "xid": it picked the stamp before the transaction
+ *		committed, and writes it when it has.
+ */
+void
+ttpdb_commit_wait_for_prepared(FullTransactionId xid)
+{
+	for (;;)
+	{
+		bool		waiting = false;
+
+		LWLockAcquire(commit_shared->lock, LW_SHARED);
+		for (int i = 0; i < commit_shared->nslots && !waiting; i++)
+			waiting = i != MyProc->pgprocno &&
+				FullTransactionIdEquals(commit_shared->in_flight[i].prepared, xid);
+		LWLockRelease(commit_shared->lock);
+		if (!waiting)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 BARRIER_SLEEP_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Write commit_times rows with "stamp" for the top-level transaction "top"
+ * (with its log entries) and its committed subtransactions (their xids are
+ * what tuples carry).  Returns the subtransactions' xids, in *children.
+ */
+static int
+write_commit_times(Relation rel, int64 era, FullTransactionId top, TimestampTz stamp,
+				   int64 first_entry, int nentries, FullTransactionId **children)
+{
+	TransactionId *xids;
+	int			nxids = xactGetCommittedChildren(&xids);
+	uint32		epoch = EpochFromFullTransactionId(top);
+	int			n = 0;
+
+	*children = palloc(sizeof(FullTransactionId) * Max(nxids, 1));
+	ttpdb_commit_times_insert(rel, era, top, InvalidFullTransactionId, stamp,
+							  first_entry, nentries);
+	for (int i = 0; i < nxids; i++)
+	{
+		/* children are younger than the top-level xid: same epoch or the next */
+		uint32		child_epoch = epoch;
+
+		/* packing's own subtransaction wrote no ttpdb row: nothing to stamp */
+		if (history_is_pack_subxact(xids[i]))
+			continue;
+		if (xids[i] < XidFromFullTransactionId(top))
+			child_epoch++;
+		(*children)[n] = FullTransactionIdFromEpochAndXid(child_epoch, xids[i]);
+		ttpdb_commit_times_insert(rel, era, (*children)[n], top, stamp, 0, -1);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The transaction's log entries, unless DROP EXTENSION ttpdb CASCADE took
+ * the log away; then they are forgotten and 0 is returned.
+ */
+static int
+pending_log_entries(void)
+{
+	int			nentries = log_pending_count();
+	Oid			nsp;
+
+	if (nentries == 0)
+		return 0;
+	nsp = get_namespace_oid("ttpdb", true);
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("log_entries", nsp)))
+	{
+		log_forget_all();
+		return 0;
+	}
+	return nentries;
+}
+
 /*
  * Pick a stamp greater than every earlier one, post it as in flight, and
- * record it for the top-level transaction and its committed subtransactions
- * (their xids are what tuples carry).  Number, chain and write the
- * transaction's log entries.
+ * record it for the top-level transaction and its committed subtransactions.
+ * Number, chain and write the transaction's log entries.  First, stamp the
+ * prepared transactions a failure left committed without one (rarely).
  */
 static void
 stamp_transaction(void)
 {
 	FullTransactionId top;
-	TransactionId *children;
-	int			nchildren;
+	FullTransactionId *children;
 	TimestampTz stamp;
 	Relation	rel;
 	Relation	log_rel = NULL;
 	Relation	log_pkey = NULL;
-	Datum		values[Natts_commit_times];
-	bool		nulls[Natts_commit_times];
-	uint32		epoch;
 	int64		era;
-	int			nentries = log_pending_count();
+	int			nentries = pending_log_entries();
 	int64		first_entry = 0;
-	Oid			nsp = get_namespace_oid("ttpdb", true);
 
-	/* DROP EXTENSION ttpdb CASCADE: the log goes with it */
-	if (nentries > 0 && (!OidIsValid(nsp) ||
-						 !OidIsValid(get_relname_relid("log_entries", nsp))))
-	{
-		log_forget_all();
-		nentries = 0;
-		if (!xact_wrote)
-			return;
-	}
-
+	if (nentries == 0 && !xact_wrote)
+		return;
 	/* an entry needs a transaction id, even for a statement that changed nothing */
 	top = nentries > 0 ? GetTopFullTransactionId() : GetTopFullTransactionIdIfAny();
 	if (!FullTransactionIdIsValid(top))
@@ -621,11 +930,8 @@ stamp_transaction(void)
 	if (MyProc->pgprocno >= commit_shared->nslots)
 		elog(ERROR, "process %d cannot write ttpdb tables", MyProcPid);
 
-	nchildren = xactGetCommittedChildren(&children);
-	stamped_xids = MemoryContextAlloc(TopTransactionContext,
-									  sizeof(FullTransactionId) * (nchildren + 1));
-	stamped_xids[0] = top;
-	nstamped_xids = 1;
+	ttpdb_twophase_stamp_unstamped();
+
 	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
 	if (!last_stamp_seeded)
@@ -639,79 +945,64 @@ stamp_transaction(void)
 	}
 
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
-	stamp = GetCurrentTimestamp();
-	if (stamp <= commit_shared->last_stamp)
-		stamp = commit_shared->last_stamp + 1;
+	stamp = next_stamp();
+	post_in_flight(stamp);
 	if (nentries > 0)
-	{
-		int			i = log_chain_slot(log_rel, log_pkey);
-		LogChainSlot *slot;
-
-		if (i < 0)
-		{
-			LWLockRelease(commit_shared->lock);
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("too many databases are committing ttpdb log entries at once"),
-					 errdetail("At most %d databases can number log entries at the same time.",
-							   LOG_CHAIN_SLOTS),
-					 errhint("Retry the transaction.")));
-		}
-		slot = &commit_shared->log_slots[i];
-		first_entry = slot->next_entry;
-		slot->next_entry += nentries;
-		/* posted with the stamp, so that an abort from here on takes both back */
-		slot->reserving++;
-		reserved_log_slot = i;
-	}
-	commit_shared->last_stamp = stamp;
-	commit_shared->in_flight[MyProc->pgprocno] = stamp;
-	stamp_in_flight = true;
-	stamp_taken = stamp;
-	if (nentries > 0)
-		log_link_entries(first_entry, stamp, commit_shared->log_slots[reserved_log_slot].chain);
+		first_entry = reserve_log_entries(log_rel, log_pkey, log_pending_list(), stamp);
 	LWLockRelease(commit_shared->lock);
 
-	memset(nulls, false, sizeof(nulls));
-	values[Anum_commit_times_era - 1] = Int64GetDatum(era);
-	values[Anum_commit_times_xid - 1] = FullTransactionIdGetDatum(top);
-	values[Anum_commit_times_committed_at - 1] = TimestampTzGetDatum(stamp);
-	nulls[Anum_commit_times_top_xid - 1] = true;
-	values[Anum_commit_times_first_entry - 1] = Int64GetDatum(first_entry);
-	values[Anum_commit_times_entry_count - 1] = Int32GetDatum(nentries);
-	nulls[Anum_commit_times_first_entry - 1] = (nentries == 0);
-	/* before ALTER EXTENSION ttpdb UPDATE it has three columns: the first three */
-	ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
-
-	/* children are younger than the top-level xid: same epoch or the next */
-	epoch = EpochFromFullTransactionId(top);
-	nulls[Anum_commit_times_top_xid - 1] = false;
-	values[Anum_commit_times_top_xid - 1] = FullTransactionIdGetDatum(top);
-	nulls[Anum_commit_times_first_entry - 1] = true;
-	nulls[Anum_commit_times_entry_count - 1] = true;
-	for (int i = 0; i < nchildren; i++)
-	{
-		uint32		child_epoch = epoch;
-
-		/* packing's own subtransaction wrote no ttpdb row: nothing to stamp */
-		if (history_is_pack_subxact(children[i]))
-			continue;
-		if (children[i] < XidFromFullTransactionId(top))
-			child_epoch++;
-		stamped_xids[nstamped_xids] = FullTransactionIdFromEpochAndXid(child_epoch, children[i]);
-		values[Anum_commit_times_xid - 1] =
-			FullTransactionIdGetDatum(stamped_xids[nstamped_xids]);
-		nstamped_xids++;
-		ttpdb_insert_with_indexes(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
-	}
+	(void) write_commit_times(rel, era, top, stamp, first_entry, nentries, &children);
 	table_close(rel, NoLock);
 
 	if (nentries > 0)
 	{
-		log_write_entries(log_rel);
+		log_write_entry_list(log_rel, log_pending_list());
+		log_forget_all();
 		index_close(log_pkey, NoLock);
 		table_close(log_rel, NoLock);
 	}
+}
+
+/*
+ * PREPARE TRANSACTION: the stamp is taken when the transaction commits, by
+ * COMMIT PREPARED in another transaction (tam_twophase.c).  Until then its
+ * xids have commit_times rows stamped 'infinity': once it has committed,
+ * and until its stamp is written, it is committed as of no time, which is
+ * what every reader of an earlier instant than its stamp must see.  Its
+ * log entries, which live in this backend's memory, are kept in
+ * ttpdb.prepared_writes.
+ */
+static void
+prepare_transaction(void)
+{
+	FullTransactionId top;
+	FullTransactionId *children;
+	int			nchildren;
+	Relation	rel;
+	int64		era;
+	int			nentries = pending_log_entries();
+
+	if (nentries == 0 && !xact_wrote)
+		return;
+	top = nentries > 0 ? GetTopFullTransactionId() : GetTopFullTransactionIdIfAny();
+	if (!FullTransactionIdIsValid(top))
+		return;
+	if (!OidIsValid(ttpdb_catalog_relid_if_exists("prepared_writes")))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that has written to a ttpdb table"),
+				 errdetail("The installed ttpdb extension is older than 0.6, which "
+						   "prepares such transactions."),
+				 errhint("Update it with ALTER EXTENSION ttpdb UPDATE.")));
+
+	era = ttpdb_current_era();
+	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
+	if (nentries > 0)
+		log_prepare_commit(era, top);
+	nchildren = write_commit_times(rel, era, top, DT_NOEND, 0, -1, &children);
+	table_close(rel, NoLock);
+	ttpdb_twophase_keep(era, top, children, nchildren, log_pending_list());
+	log_forget_all();
 }
 
 /*
@@ -829,13 +1120,18 @@ warm_shared_cache(Relation rel, int64 era)
 	{
 		bool		isnull;
 
+		TimestampTz stamp = DatumGetTimestampTz(heap_getattr(tup, Anum_commit_times_committed_at,
+															 RelationGetDescr(rel), &isnull));
+
 		/* SnapshotSelf also shows our own stamp, not committed yet */
 		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
 			continue;
+		/* a prepared transaction's 'infinity' is replaced by its stamp */
+		if (TIMESTAMP_NOT_FINITE(stamp))
+			continue;
 		stamp_cache_store(DatumGetFullTransactionId(heap_getattr(tup, Anum_commit_times_xid,
 																 RelationGetDescr(rel), &isnull)),
-						  DatumGetTimestampTz(heap_getattr(tup, Anum_commit_times_committed_at,
-														   RelationGetDescr(rel), &isnull)));
+						  stamp);
 		CHECK_FOR_INTERRUPTS();
 	}
 	systable_endscan_ordered(scan);
@@ -912,6 +1208,9 @@ preload_commit_times(int64 era)
 			continue;
 		fxid = DatumGetUInt64(heap_getattr(tup, 2, desc, &isnull));
 		stamp = DatumGetTimestampTz(heap_getattr(tup, 3, desc, &isnull));
+		/* a prepared transaction's 'infinity' is replaced by its stamp */
+		if (TIMESTAMP_NOT_FINITE(stamp))
+			continue;
 		/* SnapshotSelf also shows our own stamp, not committed yet */
 		if (share && !TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
 			stamp_cache_store(FullTransactionIdFromU64(fxid), stamp);
@@ -1020,6 +1319,9 @@ cached_commit_time(int64 era, FullTransactionId fxid, TimestampTz *stamp)
  *		committed stamp and, not being an MVCC snapshot, takes no SSI read
  *		locks on the page every committer inserts into.  Only stamps found
  *		are cached: a miss may be a commit the snapshot does not see yet.
+ *		A prepared transaction has the stamp 'infinity' until COMMIT
+ *		PREPARED gives it its own (tam_twophase.c): once it has committed,
+ *		it is committed as of no time until then.
  */
 bool
 ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
@@ -1061,7 +1363,8 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 		*stamp = DatumGetTimestampTz(heap_getattr(tup, 3, RelationGetDescr(rel),
 												  &isnull));
 		/* SnapshotSelf also shows our own stamp, not committed yet */
-		if (ours && !TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+		if (ours && !TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)) &&
+			!TIMESTAMP_NOT_FINITE(*stamp))
 			stamp_cache_store(fxid, *stamp);
 
 		/*
@@ -1069,7 +1372,8 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 		 * the creation of the row it replaces, rarely twice, so its lookups
 		 * would only crowd this backend's cache.
 		 */
-		if (snapshot != NULL && hash_get_num_entries(commit_cache) < COMMIT_CACHE_MAX)
+		if (snapshot != NULL && hash_get_num_entries(commit_cache) < COMMIT_CACHE_MAX &&
+			!TIMESTAMP_NOT_FINITE(*stamp))
 		{
 			CommitCacheKey key;
 			CommitCacheEntry *entry;
@@ -1084,6 +1388,23 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * ttpdb_commit_time_settled
+ *		ttpdb_commit_time() for a writer, which keeps the stamp it finds
+ *		(as the start of a version it ends): a prepared transaction that has
+ *		committed but whose stamp is still 'infinity' is stamped first, or
+ *		waited for while COMMIT PREPARED stamps it (tam_twophase.c).
+ */
+bool
+ttpdb_commit_time_settled(int64 era, FullTransactionId fxid, TimestampTz *stamp)
+{
+	if (!ttpdb_commit_time(era, fxid, NULL, stamp))
+		return false;
+	if (TIMESTAMP_IS_NOEND(*stamp))
+		*stamp = ttpdb_twophase_settle(era, fxid);
+	return true;
 }
 
 /*

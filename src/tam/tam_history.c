@@ -166,22 +166,14 @@ ttpdb_catalog_relid(const char *relname)
 	return relid;
 }
 
-/*
- * ttpdb_insert_with_indexes
- *		Insert a tuple into one of ttpdb's own tables and its indexes, none of
- *		which has expressions or predicates.  Permissions are not checked:
- *		the callers write on behalf of the access method.
- */
-void
-ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple)
+/* Index a tuple just written to one of ttpdb's own tables. */
+static void
+insert_index_entries(Relation rel, HeapTuple tuple)
 {
-	List	   *indexes;
+	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
 	TupleTableSlot *slot;
 
-	heap_insert(rel, tuple, GetCurrentCommandId(true), 0, NULL);
-
-	indexes = RelationGetIndexList(rel);
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tuple, slot, false);
 	foreach(lc, indexes)
@@ -199,6 +191,33 @@ ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	list_free(indexes);
+}
+
+/*
+ * ttpdb_insert_with_indexes
+ *		Insert a tuple into one of ttpdb's own tables and its indexes, none of
+ *		which has expressions or predicates.  Permissions are not checked:
+ *		the callers write on behalf of the access method.
+ */
+void
+ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple)
+{
+	heap_insert(rel, tuple, GetCurrentCommandId(true), 0, NULL);
+	insert_index_entries(rel, tuple);
+}
+
+/*
+ * ttpdb_update_with_indexes
+ *		Replace the tuple at "otid" of one of ttpdb's own tables, which no
+ *		other transaction may be changing, and index the new one unless it
+ *		is a heap-only tuple.
+ */
+void
+ttpdb_update_with_indexes(Relation rel, ItemPointer otid, HeapTuple tuple)
+{
+	simple_heap_update(rel, otid, tuple);
+	if (!HeapTupleIsHeapOnly(tuple))
+		insert_index_entries(rel, tuple);
 }
 
 /*
@@ -452,7 +471,7 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 		nulls[Anum_history_row_hash - 1] = true;
 	values[Anum_history_created_xid - 1] = FullTransactionIdGetDatum(created);
 	values[Anum_history_ended_xid - 1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	if (ttpdb_commit_time(ttpdb_current_era(), created, NULL, &valid_from))
+	if (ttpdb_commit_time_settled(ttpdb_current_era(), created, &valid_from))
 		values[Anum_history_valid_from - 1] = TimestampTzGetDatum(valid_from);
 	else
 		nulls[Anum_history_valid_from - 1] = true;

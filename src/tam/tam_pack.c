@@ -463,8 +463,11 @@ history_pack_relation(Relation rel, Snapshot snapshot, int64 limit)
 		TimestampTz to;
 
 		CHECK_FOR_INTERRUPTS();
-		/* not stamped yet: kept by the current transaction */
-		if (!ttpdb_commit_time(era, ended, NULL, &to))
+		/*
+		 * not stamped yet: kept by the current transaction, or by a prepared
+		 * one ('infinity' until COMMIT PREPARED stamps it)
+		 */
+		if (!ttpdb_commit_time(era, ended, NULL, &to) || TIMESTAMP_NOT_FINITE(to))
 			continue;
 		if (n > 0 && (n == PACK_MAX_VERSIONS || bytes >= PACK_MAX_BYTES ||
 					  era != items[0].version.era))
