@@ -10,7 +10,7 @@
 \echo Use "ALTER EXTENSION ttpdb UPDATE TO '0.6'" to load this file. \quit
 
 CREATE TABLE ttpdb.prepared_writes (
-	gid text NOT NULL,
+	gid text COLLATE "C" NOT NULL,
 	era bigint NOT NULL,
 	xid xid8 NOT NULL,
 	children xid8[] NOT NULL,

@@ -82,7 +82,6 @@ extern int64 ttpdb_current_era(void);
 extern bool ttpdb_replay_horizon(FullTransactionId *horizon);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  TimestampTz *stamp);
-extern bool ttpdb_commit_time_settled(int64 era, FullTransactionId fxid, TimestampTz *stamp);
 extern void ttpdb_commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
 									  FullTransactionId top, TimestampTz stamp,
 									  int64 first_entry, int nentries);
@@ -100,8 +99,11 @@ extern void ttpdb_twophase_init(void);
 extern void ttpdb_twophase_keep(int64 era, FullTransactionId top,
 								FullTransactionId *children, int nchildren,
 								List *entries);
-extern TimestampTz ttpdb_twophase_settle(int64 era, FullTransactionId fxid);
+extern TimestampTz ttpdb_twophase_wait(int64 era, FullTransactionId fxid);
+extern void ttpdb_twophase_note_unstamped_creator(ItemPointer tid, int64 era,
+												  FullTransactionId created);
 extern void ttpdb_twophase_stamp_unstamped(void);
+extern void ttpdb_twophase_check_prepare(void);
 extern void ttpdb_twophase_xact_end(bool committed);
 extern void ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps);
 

@@ -525,6 +525,7 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 				stamp_transaction();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
+			ttpdb_twophase_check_prepare();
 			if (ttpdb_is_preloaded())
 				log_close_transaction();
 			if (xact_wrote)
@@ -1356,6 +1357,20 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  2, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
+	if (!found && snapshot == NULL)
+	{
+		/*
+		 * COMMIT PREPARED replaces a row's 'infinity' by an update, which
+		 * leaves two index entries: SnapshotSelf can see neither when the
+		 * update commits between the two.  It has, by the time the first
+		 * scan ends: a second one sees the new row.
+		 */
+		systable_endscan(scan);
+		scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
+								  true, SnapshotSelf, 2, skey);
+		tup = systable_getnext(scan);
+		found = HeapTupleIsValid(tup);
+	}
 	if (found)
 	{
 		bool		isnull;
@@ -1388,23 +1403,6 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
-}
-
-/*
- * ttpdb_commit_time_settled
- *		ttpdb_commit_time() for a writer, which keeps the stamp it finds
- *		(as the start of a version it ends): a prepared transaction that has
- *		committed but whose stamp is still 'infinity' is stamped first, or
- *		waited for while COMMIT PREPARED stamps it (tam_twophase.c).
- */
-bool
-ttpdb_commit_time_settled(int64 era, FullTransactionId fxid, TimestampTz *stamp)
-{
-	if (!ttpdb_commit_time(era, fxid, NULL, stamp))
-		return false;
-	if (TIMESTAMP_IS_NOEND(*stamp))
-		*stamp = ttpdb_twophase_settle(era, fxid);
-	return true;
 }
 
 /*

@@ -445,6 +445,8 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 	Datum		values[Natts_history];
 	bool		nulls[Natts_history];
 	int64		hash;
+	bool		unstamped_creator = false;
+	HeapTuple	stored;
 
 	MemoryContext old;
 
@@ -471,8 +473,15 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 		nulls[Anum_history_row_hash - 1] = true;
 	values[Anum_history_created_xid - 1] = FullTransactionIdGetDatum(created);
 	values[Anum_history_ended_xid - 1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	if (ttpdb_commit_time_settled(ttpdb_current_era(), created, &valid_from))
+	if (ttpdb_commit_time(ttpdb_current_era(), created, NULL, &valid_from))
+	{
+		/* a prepared transaction that COMMIT PREPARED is stamping, or left unstamped */
+		if (TIMESTAMP_IS_NOEND(valid_from))
+			valid_from = ttpdb_twophase_wait(ttpdb_current_era(), created);
 		values[Anum_history_valid_from - 1] = TimestampTzGetDatum(valid_from);
+		unstamped_creator = TIMESTAMP_IS_NOEND(valid_from);
+		nulls[Anum_history_valid_from - 1] = unstamped_creator;
+	}
 	else
 		nulls[Anum_history_valid_from - 1] = true;
 
@@ -488,8 +497,11 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 	values[Anum_history_data - 1] = PointerGetDatum(compress_tuple(flat));
 
 	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
-	ttpdb_insert_with_indexes(history,
-							  heap_form_tuple(RelationGetDescr(history), values, nulls));
+	stored = heap_form_tuple(RelationGetDescr(history), values, nulls);
+	ttpdb_insert_with_indexes(history, stored);
+	/* its start is written when this transaction stamps the creator */
+	if (unstamped_creator)
+		ttpdb_twophase_note_unstamped_creator(&stored->t_self, ttpdb_current_era(), created);
 	table_close(history, NoLock);
 	history_note_kept(RelationGetRelid(rel));
 

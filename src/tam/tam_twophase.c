@@ -23,13 +23,21 @@
  * committed or not, as not committed by T ('infinity' is later than T).
  *
  * If C fails after P committed (a crash, an error), P is left committed with
- * 'infinity': committed as of no time, which every reader agrees on.  It is
- * stamped as C would have, with a new stamp, by the next transaction of
- * the database that writes a ttpdb table (tam_commit.c calls
- * ttpdb_twophase_stamp_unstamped()), or at once by a writer about to keep
- * a version P created (ttpdb_twophase_settle()).  Claiming P by deleting its
- * row makes one transaction stamp it: another waits for that one, then
- * reads the stamp it wrote.
+ * 'infinity': committed as of no time, which every reader agrees on.  The
+ * next transaction of the database that writes a ttpdb table stamps it, as
+ * C would have, with a stamp of its own, in its pre-commit callback
+ * (tam_commit.c calls ttpdb_twophase_stamp_unstamped()).  Claiming P by
+ * deleting its row makes one transaction stamp it: another waits for that
+ * one, then reads the stamp it wrote.  Every backend looks for such
+ * transactions once after startup and after each failure that may have left
+ * one (the "unstamped generation" of tam_commit.c).
+ *
+ * A writer that keeps a version P created needs P's stamp as the version's
+ * start.  While C is stamping P it waits for C; if P was left unstamped, it
+ * keeps the version without a start and writes it when it has stamped P
+ * before its own stamp.  Stamping P in the middle of the writer's
+ * transaction would keep P's stamp in flight, holding back readers, for as
+ * long as that transaction lasts.
  *
  * IDENTIFICATION
  *	  src/tam/tam_twophase.c
@@ -46,6 +54,7 @@
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/bufmgr.h"
 #include "storage/procarray.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
@@ -101,6 +110,26 @@ static bool committed_unstamped = false;
 /* The unstamped generation (tam_commit.c) this backend last looked at. */
 static uint64 unstamped_checked = 0;
 
+/* The generation this transaction looked at, once it commits. */
+static uint64 unstamped_checking = 0;
+
+/* This transaction claimed an unstamped prepared transaction to stamp it. */
+static bool claimed_unstamped = false;
+
+/*
+ * Versions this transaction kept whose creator was left unstamped: their
+ * ttpdb.history rows, whose valid_from it writes once it has stamped the
+ * creator.  In TopTransactionContext.
+ */
+typedef struct UnstampedCreator
+{
+	ItemPointerData tid;
+	int64		era;
+	FullTransactionId created;
+} UnstampedCreator;
+
+static List *unstamped_creators = NIL;
+
 static void twophase_process_utility(PlannedStmt *pstmt, const char *queryString,
 									 bool readOnlyTree, ProcessUtilityContext context,
 									 ParamListInfo params, QueryEnvironment *queryEnv,
@@ -135,7 +164,11 @@ ttpdb_twophase_keep(int64 era, FullTransactionId top, FullTransactionId *childre
 	Datum	   *child_datums = palloc(sizeof(Datum) * Max(nchildren, 1));
 
 	if (prepare_gid == NULL)
-		elog(ERROR, "PREPARE TRANSACTION without a transaction identifier");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot prepare a transaction that wrote ttpdb tables without PREPARE TRANSACTION"),
+				 errdetail("The transaction identifier is read from the PREPARE TRANSACTION statement; "
+						   "a logical replication subscription with two_phase = on prepares without one.")));
 	for (int i = 0; i < nchildren; i++)
 		child_datums[i] = FullTransactionIdGetDatum(children[i]);
 
@@ -281,7 +314,8 @@ stamp_before_commit_prepared(const char *gid)
 	PreparedWrite *pw = NULL;
 
 	/* COMMIT PREPARED refuses to run in a transaction block itself */
-	if (!ttpdb_is_preloaded() || !IsTransactionState() || IsTransactionBlock())
+	if (!ttpdb_is_preloaded() || !IsTransactionState() || IsTransactionBlock() ||
+		RecoveryInProgress())
 		return NULL;
 	relid = ttpdb_catalog_relid_if_exists("prepared_writes");
 	if (!OidIsValid(relid))
@@ -299,8 +333,13 @@ stamp_before_commit_prepared(const char *gid)
 	{
 		TransactionId xmin = HeapTupleHeaderGetXmin(tup->t_data);
 
-		/* the prepared transaction's own row; not a committed one left unstamped */
-		if (TransactionIdIsInProgress(xmin) && !TransactionIdIsCurrentTransactionId(xmin))
+		/*
+		 * the prepared transaction's own row: not a committed one left
+		 * unstamped, nor that of a transaction preparing with the same gid
+		 * (a backend runs it; a prepared one has no process)
+		 */
+		if (TransactionIdIsInProgress(xmin) && !TransactionIdIsCurrentTransactionId(xmin) &&
+			BackendXidGetPid(xmin) == 0)
 		{
 			pw = read_prepared_write(rel, tup);
 			break;
@@ -324,7 +363,6 @@ stamp_after_commit_prepared(PreparedWrite *pw)
 {
 	Relation	rel;
 
-	committed_unstamped = true;
 	HOLD_INTERRUPTS();
 	PushActiveSnapshot(GetLatestSnapshot());
 	rel = table_open(ttpdb_catalog_relid("prepared_writes"), RowExclusiveLock);
@@ -353,7 +391,11 @@ twophase_process_utility(PlannedStmt *pstmt, const char *queryString,
 		prepare_gid = MemoryContextStrdup(TopMemoryContext, stmt->gid);
 	}
 	else if (stmt != NULL && stmt->kind == TRANS_STMT_COMMIT_PREPARED)
+	{
 		pw = stamp_before_commit_prepared(stmt->gid);
+		/* from here, a failure may leave it committed without its stamp */
+		committed_unstamped = (pw != NULL);
+	}
 
 	if (prev_process_utility_hook)
 		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
@@ -426,42 +468,91 @@ stamp_unstamped(Relation rel, int64 era, FullTransactionId top)
 	systable_endscan(scan);
 	if (pw != NULL && claim_prepared_write(rel, pw))
 	{
+		claimed_unstamped = true;
 		take_stamp(pw, false);
 		write_stamp(pw);
 	}
 }
 
 /*
- * ttpdb_twophase_settle
+ * ttpdb_twophase_wait
  *		The stamp of "fxid", a committed xid whose stamp was 'infinity': a
- *		prepared transaction that COMMIT PREPARED is stamping (wait for it),
- *		or that was left unstamped (stamp it now).  Still 'infinity' when
- *		there is nothing to stamp it with.
+ *		prepared transaction that COMMIT PREPARED is stamping (wait for
+ *		it), or that was left unstamped ('infinity' still: the caller notes
+ *		what needs the stamp, and the transaction stamps it at commit).
  */
 TimestampTz
-ttpdb_twophase_settle(int64 era, FullTransactionId fxid)
+ttpdb_twophase_wait(int64 era, FullTransactionId fxid)
 {
-	Oid			relid = ttpdb_catalog_relid_if_exists("prepared_writes");
-	Relation	rel;
 	TimestampTz stamp;
-	bool		pushed = false;
 
-	if (!OidIsValid(relid))
-		return DT_NOEND;
-	if (!ActiveSnapshotSet())
-	{
-		PushActiveSnapshot(GetLatestSnapshot());
-		pushed = true;
-	}
-	rel = table_open(relid, RowExclusiveLock);
-	stamp_unstamped(rel, era, top_of(era, fxid));
-	table_close(rel, NoLock);
-	if (pushed)
-		PopActiveSnapshot();
-	/* ours, or that of the transaction we waited for */
+	ttpdb_commit_wait_for_prepared(top_of(era, fxid));
 	if (!ttpdb_commit_time(era, fxid, NULL, &stamp))
 		return DT_NOEND;
 	return stamp;
+}
+
+/*
+ * ttpdb_twophase_note_unstamped_creator
+ *		The ttpdb.history row at "tid", just written, keeps a version whose
+ *		creator "created" was left unstamped: write its valid_from when this
+ *		transaction has stamped it.
+ */
+void
+ttpdb_twophase_note_unstamped_creator(ItemPointer tid, int64 era, FullTransactionId created)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	UnstampedCreator *u = palloc(sizeof(UnstampedCreator));
+
+	u->tid = *tid;
+	u->era = era;
+	u->created = created;
+	unstamped_creators = lappend(unstamped_creators, u);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Write the start of the versions noted by
+ * ttpdb_twophase_note_unstamped_creator(), now that their creators are
+ * stamped.  A row a rolled-back subtransaction wrote is gone: skipped.
+ */
+static void
+write_unstamped_starts(void)
+{
+	Relation	history = table_open(ttpdb_catalog_relid("history"), RowExclusiveLock);
+	ListCell   *lc;
+
+	/* the rows may have been written by the current command */
+	CommandCounterIncrement();
+	foreach(lc, unstamped_creators)
+	{
+		UnstampedCreator *u = lfirst(lc);
+		HeapTupleData tuple;
+		Buffer		buffer;
+		TimestampTz stamp;
+		Datum		values[Natts_history];
+		bool		nulls[Natts_history];
+		bool		replace[Natts_history];
+
+		if (!ttpdb_commit_time(u->era, u->created, NULL, &stamp) || TIMESTAMP_IS_NOEND(stamp))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("transaction %llu that created a kept version has no commit stamp",
+							(unsigned long long) U64FromFullTransactionId(u->created)),
+					 errdetail("It is a prepared transaction whose COMMIT PREPARED did not finish.")));
+		tuple.t_self = u->tid;
+		if (!heap_fetch(history, SnapshotSelf, &tuple, &buffer, false))
+			continue;
+		memset(replace, false, sizeof(replace));
+		memset(nulls, false, sizeof(nulls));
+		values[Anum_history_valid_from - 1] = TimestampTzGetDatum(stamp);
+		replace[Anum_history_valid_from - 1] = true;
+		ttpdb_update_with_indexes(history, &u->tid,
+								  heap_modify_tuple(&tuple, RelationGetDescr(history),
+													values, nulls, replace));
+		ReleaseBuffer(buffer);
+	}
+	table_close(history, NoLock);
 }
 
 /*
@@ -482,7 +573,7 @@ ttpdb_twophase_stamp_unstamped(void)
 	ListCell   *lc;
 	bool		pushed = false;
 
-	if (generation == unstamped_checked)
+	if (generation == unstamped_checked && unstamped_creators == NIL)
 		return;
 	relid = ttpdb_catalog_relid_if_exists("prepared_writes");
 	if (!OidIsValid(relid))
@@ -520,9 +611,31 @@ ttpdb_twophase_stamp_unstamped(void)
 		stamp_unstamped(rel, xact->era, xact->xid);
 	}
 	table_close(rel, NoLock);
+	if (unstamped_creators != NIL)
+		write_unstamped_starts();
 	if (pushed)
 		PopActiveSnapshot();
-	unstamped_checked = generation;
+	/* looked at, once this transaction commits */
+	unstamped_checking = generation;
+}
+
+/*
+ * ttpdb_twophase_check_prepare
+ *		At PREPARE TRANSACTION: refuse when the transaction kept versions of
+ *		a prepared transaction left unstamped, which it would have to stamp
+ *		at its commit (a prepared transaction cannot stamp another: its
+ *		stamp would be posted from PREPARE to COMMIT PREPARED).
+ */
+void
+ttpdb_twophase_check_prepare(void)
+{
+	if (unstamped_creators != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that changed rows of a prepared transaction left without a commit stamp"),
+				 errdetail("COMMIT PREPARED of that transaction did not finish; "
+						   "the transaction that changes its rows stamps it when it commits."),
+				 errhint("Commit this transaction instead of preparing it.")));
 }
 
 /*
@@ -537,7 +650,13 @@ ttpdb_twophase_xact_end(bool committed)
 		pfree(prepare_gid);
 		prepare_gid = NULL;
 	}
-	if (committed_unstamped && !committed)
+	if (!committed && (committed_unstamped || claimed_unstamped))
 		ttpdb_unstamped_left();
+	if (committed && unstamped_checking != 0)
+		unstamped_checked = unstamped_checking;
 	committed_unstamped = false;
+	claimed_unstamped = false;
+	unstamped_checking = 0;
+	/* in TopTransactionContext, which goes with the transaction */
+	unstamped_creators = NIL;
 }
