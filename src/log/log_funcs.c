@@ -122,16 +122,11 @@ static bool
 commit_times_row(Relation rel, int64 era, FullTransactionId fxid, Snapshot snapshot,
 				 FullTransactionId *top, int *entry_count, int64 *first_entry)
 {
-	ScanKeyData skey[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		found;
 
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
-	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
-				FullTransactionIdGetDatum(fxid));
-	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
-							  true, snapshot ? snapshot : SnapshotSelf, 2, skey);
+	scan = ttpdb_commit_times_scan(rel, era, fxid, snapshot);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
 	if (found)

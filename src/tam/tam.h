@@ -82,9 +82,9 @@ extern int64 ttpdb_current_era(void);
 extern bool ttpdb_replay_horizon(FullTransactionId *horizon);
 extern bool ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 							  TimestampTz *stamp);
-extern void ttpdb_commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
-									  FullTransactionId top, TimestampTz stamp,
-									  int64 first_entry, int nentries);
+extern struct SysScanDescData *ttpdb_commit_times_scan(Relation rel, int64 era,
+													   FullTransactionId fxid,
+													   Snapshot snapshot);
 extern void ttpdb_commit_times_restamp(Relation rel, int64 era, FullTransactionId xid,
 									   TimestampTz stamp, int64 first_entry, int nentries);
 extern TimestampTz ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel,

@@ -211,6 +211,10 @@ static void ttpdb_commit_shmem_startup(void);
 static void ttpdb_xact_callback(XactEvent event, void *arg);
 static void stamp_transaction(void);
 static void prepare_transaction(void);
+static void commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
+								FullTransactionId top, TimestampTz stamp,
+								int64 first_entry, int nentries);
+static void wait_before_looking_again(void);
 static void prepare_commit_cache(void);
 static void preload_commit_times(int64 era);
 static void warm_shared_cache(Relation rel, int64 era);
@@ -420,6 +424,16 @@ ttpdb_note_write(void)
 	xact_wrote = true;
 }
 
+/* Between two looks at the in-flight slots: sleep a little, or until woken. */
+static void
+wait_before_looking_again(void)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 BARRIER_SLEEP_MS, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
 /*
  * ttpdb_commit_barrier
  *		Make sure every transaction stamped at or before "as_of" has finished
@@ -449,10 +463,7 @@ ttpdb_commit_barrier(TimestampTz as_of)
 		LWLockRelease(commit_shared->lock);
 		if (!waiting)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 BARRIER_SLEEP_MS, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		wait_before_looking_again();
 	}
 }
 
@@ -707,16 +718,34 @@ reserve_log_entries(Relation log_rel, Relation log_pkey, List *entries,
 }
 
 /*
- * ttpdb_commit_times_insert
- *		Write the commit_times row of "xid": a top-level transaction (with
+ * ttpdb_commit_times_scan
+ *		Begin a scan of the commit_times row of "fxid" through the primary
+ *		key.  A NULL snapshot reads committed rows and this transaction's
+ *		(SnapshotSelf): committed stamps need no MVCC snapshot nor SSI locks.
+ */
+SysScanDesc
+ttpdb_commit_times_scan(Relation rel, int64 era, FullTransactionId fxid, Snapshot snapshot)
+{
+	ScanKeyData skey[2];
+
+	ScanKeyInit(&skey[0], Anum_commit_times_era, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(era));
+	ScanKeyInit(&skey[1], Anum_commit_times_xid, BTEqualStrategyNumber, F_XID8EQ,
+				FullTransactionIdGetDatum(fxid));
+	return systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"), true,
+							  snapshot ? snapshot : SnapshotSelf, 2, skey);
+}
+
+/*
+ * Write the commit_times row of "xid": a top-level transaction (with
  *		its log entries, when "nentries" >= 0) or, when "top" is valid, one
  *		of its subtransactions.  A finite stamp is shared once this
  *		transaction commits.
  */
-void
-ttpdb_commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
-						  FullTransactionId top, TimestampTz stamp,
-						  int64 first_entry, int nentries)
+static void
+commit_times_insert(Relation rel, int64 era, FullTransactionId xid,
+					FullTransactionId top, TimestampTz stamp,
+					int64 first_entry, int nentries)
 {
 	Datum		values[Natts_commit_times];
 	bool		nulls[Natts_commit_times];
@@ -748,19 +777,13 @@ void
 ttpdb_commit_times_restamp(Relation rel, int64 era, FullTransactionId xid,
 						   TimestampTz stamp, int64 first_entry, int nentries)
 {
-	ScanKeyData skey[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Datum		values[Natts_commit_times];
 	bool		nulls[Natts_commit_times];
 	bool		replace[Natts_commit_times];
 
-	ScanKeyInit(&skey[0], Anum_commit_times_era, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(era));
-	ScanKeyInit(&skey[1], Anum_commit_times_xid, BTEqualStrategyNumber, F_XID8EQ,
-				FullTransactionIdGetDatum(xid));
-	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"), true,
-							  SnapshotSelf, 2, skey);
+	scan = ttpdb_commit_times_scan(rel, era, xid, NULL);
 	tup = systable_getnext(scan);
 	if (!HeapTupleIsValid(tup))
 		ereport(ERROR,
@@ -841,17 +864,15 @@ ttpdb_commit_wait_for_prepared(FullTransactionId xid)
 		LWLockRelease(commit_shared->lock);
 		if (!waiting)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 BARRIER_SLEEP_MS, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		wait_before_looking_again();
 	}
 }
 
 /*
  * Write commit_times rows with "stamp" for the top-level transaction "top"
  * (with its log entries) and its committed subtransactions (their xids are
- * what tuples carry).  Returns the subtransactions' xids, in *children.
+ * what tuples carry).  Returns the subtransactions' xids, in *children,
+ * unless it is NULL.
  */
 static int
 write_commit_times(Relation rel, int64 era, FullTransactionId top, TimestampTz stamp,
@@ -862,21 +883,25 @@ write_commit_times(Relation rel, int64 era, FullTransactionId top, TimestampTz s
 	uint32		epoch = EpochFromFullTransactionId(top);
 	int			n = 0;
 
-	*children = palloc(sizeof(FullTransactionId) * Max(nxids, 1));
-	ttpdb_commit_times_insert(rel, era, top, InvalidFullTransactionId, stamp,
-							  first_entry, nentries);
+	if (children != NULL)
+		*children = palloc(sizeof(FullTransactionId) * Max(nxids, 1));
+	commit_times_insert(rel, era, top, InvalidFullTransactionId, stamp,
+						first_entry, nentries);
 	for (int i = 0; i < nxids; i++)
 	{
 		/* children are younger than the top-level xid: same epoch or the next */
 		uint32		child_epoch = epoch;
+		FullTransactionId child;
 
 		/* packing's own subtransaction wrote no ttpdb row: nothing to stamp */
 		if (history_is_pack_subxact(xids[i]))
 			continue;
 		if (xids[i] < XidFromFullTransactionId(top))
 			child_epoch++;
-		(*children)[n] = FullTransactionIdFromEpochAndXid(child_epoch, xids[i]);
-		ttpdb_commit_times_insert(rel, era, (*children)[n], top, stamp, 0, -1);
+		child = FullTransactionIdFromEpochAndXid(child_epoch, xids[i]);
+		commit_times_insert(rel, era, child, top, stamp, 0, -1);
+		if (children != NULL)
+			(*children)[n] = child;
 		n++;
 	}
 	return n;
@@ -913,7 +938,6 @@ static void
 stamp_transaction(void)
 {
 	FullTransactionId top;
-	FullTransactionId *children;
 	TimestampTz stamp;
 	Relation	rel;
 	Relation	log_rel = NULL;
@@ -952,7 +976,7 @@ stamp_transaction(void)
 		first_entry = reserve_log_entries(log_rel, log_pkey, log_pending_list(), stamp);
 	LWLockRelease(commit_shared->lock);
 
-	(void) write_commit_times(rel, era, top, stamp, first_entry, nentries, &children);
+	(void) write_commit_times(rel, era, top, stamp, first_entry, nentries, NULL);
 	table_close(rel, NoLock);
 
 	if (nentries > 0)
@@ -1120,7 +1144,6 @@ warm_shared_cache(Relation rel, int64 era)
 	while ((tup = systable_getnext_ordered(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
-
 		TimestampTz stamp = DatumGetTimestampTz(heap_getattr(tup, Anum_commit_times_committed_at,
 															 RelationGetDescr(rel), &isnull));
 
@@ -1332,8 +1355,7 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	bool		found;
 	Relation	rel;
 	SysScanDesc scan;
-	ScanKeyData skey[2];
-	HeapTuple	tup;
+		HeapTuple	tup;
 
 	prepare_commit_cache();
 	if (cached_commit_time(era, fxid, stamp))
@@ -1349,12 +1371,7 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 	}
 
 	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(era));
-	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_XID8EQ,
-				FullTransactionIdGetDatum(fxid));
-	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
-							  true, snapshot ? snapshot : SnapshotSelf,
-							  2, skey);
+	scan = ttpdb_commit_times_scan(rel, era, fxid, snapshot);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
 	if (!found && snapshot == NULL)
@@ -1366,8 +1383,7 @@ ttpdb_commit_time(int64 era, FullTransactionId fxid, Snapshot snapshot,
 		 * scan ends: a second one sees the new row.
 		 */
 		systable_endscan(scan);
-		scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"),
-								  true, SnapshotSelf, 2, skey);
+		scan = ttpdb_commit_times_scan(rel, era, fxid, NULL);
 		tup = systable_getnext(scan);
 		found = HeapTupleIsValid(tup);
 	}

@@ -447,6 +447,7 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 	int64		hash;
 	bool		unstamped_creator = false;
 	HeapTuple	stored;
+	int64		era;
 
 	MemoryContext old;
 
@@ -464,20 +465,21 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 	old = MemoryContextSwitchTo(append_context);
 
 	created = ttpdb_full_xid(xmin);
+	era = ttpdb_current_era();
 	memset(nulls, false, sizeof(nulls));
 	values[Anum_history_relid - 1] = ObjectIdGetDatum(RelationGetRelid(rel));
-	values[Anum_history_era - 1] = Int64GetDatum(ttpdb_current_era());
+	values[Anum_history_era - 1] = Int64GetDatum(era);
 	if (identity_hash(rel, desc, oldtup, &hash))
 		values[Anum_history_row_hash - 1] = Int64GetDatum(hash);
 	else
 		nulls[Anum_history_row_hash - 1] = true;
 	values[Anum_history_created_xid - 1] = FullTransactionIdGetDatum(created);
 	values[Anum_history_ended_xid - 1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	if (ttpdb_commit_time(ttpdb_current_era(), created, NULL, &valid_from))
+	if (ttpdb_commit_time(era, created, NULL, &valid_from))
 	{
 		/* a prepared transaction that COMMIT PREPARED is stamping, or left unstamped */
 		if (TIMESTAMP_IS_NOEND(valid_from))
-			valid_from = ttpdb_twophase_wait(ttpdb_current_era(), created);
+			valid_from = ttpdb_twophase_wait(era, created);
 		values[Anum_history_valid_from - 1] = TimestampTzGetDatum(valid_from);
 		unstamped_creator = TIMESTAMP_IS_NOEND(valid_from);
 		nulls[Anum_history_valid_from - 1] = unstamped_creator;
@@ -501,7 +503,7 @@ append_version(Relation rel, TupleDesc desc, HeapTuple oldtup, CommandId created
 	ttpdb_insert_with_indexes(history, stored);
 	/* its start is written when this transaction stamps the creator */
 	if (unstamped_creator)
-		ttpdb_twophase_note_unstamped_creator(&stored->t_self, ttpdb_current_era(), created);
+		ttpdb_twophase_note_unstamped_creator(&stored->t_self, era, created);
 	table_close(history, NoLock);
 	history_note_kept(RelationGetRelid(rel));
 

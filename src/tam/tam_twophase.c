@@ -413,18 +413,10 @@ static FullTransactionId
 top_of(int64 era, FullTransactionId fxid)
 {
 	Relation	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
-	ScanKeyData skey[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	SysScanDesc scan = ttpdb_commit_times_scan(rel, era, fxid, NULL);
+	HeapTuple	tup = systable_getnext(scan);
 	FullTransactionId top = fxid;
 
-	ScanKeyInit(&skey[0], Anum_commit_times_era, BTEqualStrategyNumber, F_INT8EQ,
-				Int64GetDatum(era));
-	ScanKeyInit(&skey[1], Anum_commit_times_xid, BTEqualStrategyNumber, F_XID8EQ,
-				FullTransactionIdGetDatum(fxid));
-	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_pkey"), true,
-							  SnapshotSelf, 2, skey);
-	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{
 		bool		isnull;
@@ -444,7 +436,7 @@ top_of(int64 era, FullTransactionId fxid)
  * transaction does; in this transaction, with a stamp of its own.
  */
 static void
-stamp_unstamped(Relation rel, int64 era, FullTransactionId top)
+stamp_left_unstamped(Relation rel, int64 era, FullTransactionId top)
 {
 	ScanKeyData skey[2];
 	SysScanDesc scan;
@@ -608,7 +600,7 @@ ttpdb_twophase_stamp_unstamped(void)
 	{
 		UnstampedXact *xact = lfirst(lc);
 
-		stamp_unstamped(rel, xact->era, xact->xid);
+		stamp_left_unstamped(rel, xact->era, xact->xid);
 	}
 	table_close(rel, NoLock);
 	if (unstamped_creators != NIL)
