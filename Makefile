@@ -37,12 +37,21 @@ OBJS = \
 	src/log/log_nondet.o \
 	src/log/log_copy.o \
 	src/log/log_write.o \
+	src/log/log_sha256.o \
 	src/log/log_funcs.o \
 	src/timeline/replay_exec.o \
 	src/timeline/undo_ddl.o
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/pdist
 SHLIB_LINK += -llz4
+
+PG_CONFIG ?= pg_config
+
+# With a server built with OpenSSL, the log's hashes call it directly
+# (src/log/log_sha256.c says why).
+ifneq (,$(findstring --with-openssl,$(shell $(PG_CONFIG) --configure)))
+SHLIB_LINK += -lcrypto
+endif
 
 # pg_regress: sql/<name>.sql against expected/<name>.out
 REGRESS = create_extension conventions pdist_input pdist_functions \
@@ -61,7 +70,6 @@ ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 

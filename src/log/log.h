@@ -189,4 +189,9 @@ extern void log_content_hash(Datum *values, bool *nulls, uint8 *out);
 extern void log_chain_hash(const uint8 *prev, int64 entry, TimestampTz committed_at,
 						   const uint8 *content, uint8 *out);
 
+/* log_sha256.c */
+extern void log_sha256_begin(void);
+extern void log_sha256_update(const void *data, size_t len);
+extern void log_sha256_final(uint8 *out);
+
 #endif							/* TTPDB_LOG_H */

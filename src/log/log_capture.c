@@ -428,9 +428,7 @@ log_extension_present(void)
 
 	if (checked_lxid != MyProc->lxid)
 	{
-		Oid			nsp = get_namespace_oid("ttpdb", true);
-
-		present = OidIsValid(nsp) && OidIsValid(get_relname_relid("log_entries", nsp));
+		present = OidIsValid(ttpdb_catalog_relid_if_exists("log_entries"));
 		checked_lxid = MyProc->lxid;
 	}
 	return present;

@@ -270,14 +270,14 @@ log_forget_all(void)
 
 /* Feed a datum's bytes, length first, to a hash. */
 static void
-hash_datum(pg_cryptohash_ctx *ctx, Datum value, bool isnull, int16 typlen, bool byval)
+hash_datum(Datum value, bool isnull, int16 typlen, bool byval)
 {
 	uint32		len;
 
 	if (isnull)
 	{
 		len = 0xFFFFFFFF;
-		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
+		log_sha256_update(&len, sizeof(len));
 		return;
 	}
 	if (byval)
@@ -286,45 +286,23 @@ hash_datum(pg_cryptohash_ctx *ctx, Datum value, bool isnull, int16 typlen, bool 
 			(typlen == 1) ? (int64) DatumGetBool(value) : (int64) DatumGetUInt32(value);
 
 		len = sizeof(v);
-		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
-		pg_cryptohash_update(ctx, (uint8 *) &v, sizeof(v));
+		log_sha256_update(&len, sizeof(len));
+		log_sha256_update(&v, sizeof(v));
 	}
 	else if (typlen > 0)
 	{
 		len = typlen;
-		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
-		pg_cryptohash_update(ctx, (uint8 *) DatumGetPointer(value), typlen);
+		log_sha256_update(&len, sizeof(len));
+		log_sha256_update(DatumGetPointer(value), typlen);
 	}
 	else
 	{
 		struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
 
 		len = VARSIZE_ANY_EXHDR(v);
-		pg_cryptohash_update(ctx, (uint8 *) &len, sizeof(len));
-		pg_cryptohash_update(ctx, (uint8 *) VARDATA_ANY(v), len);
+		log_sha256_update(&len, sizeof(len));
+		log_sha256_update(VARDATA_ANY(v), len);
 	}
-}
-
-static pg_cryptohash_ctx *
-sha256_begin(void)
-{
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not start a SHA-256 hash")));
-	return ctx;
-}
-
-static void
-sha256_end(pg_cryptohash_ctx *ctx, uint8 *out)
-{
-	if (pg_cryptohash_final(ctx, out, LOG_HASH_LEN) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not finish a SHA-256 hash")));
-	pg_cryptohash_free(ctx);
 }
 
 /*
@@ -370,15 +348,14 @@ log_content_hash(Datum *values, bool *nulls, uint8 *out)
 		{Anum_log_entries_copy_bytes, 8, true},
 		{Anum_log_entries_copy_data, -1, false},
 	};
-	pg_cryptohash_ctx *ctx = sha256_begin();
-
+	log_sha256_begin();
 	for (int i = 0; i < lengthof(columns); i++)
 	{
 		int			a = columns[i].attnum - 1;
 
-		hash_datum(ctx, values[a], nulls[a], columns[i].typlen, columns[i].byval);
+		hash_datum(values[a], nulls[a], columns[i].typlen, columns[i].byval);
 	}
-	sha256_end(ctx, out);
+	log_sha256_final(out);
 }
 
 /*
@@ -389,13 +366,12 @@ void
 log_chain_hash(const uint8 *prev, int64 entry, TimestampTz committed_at,
 			   const uint8 *content, uint8 *out)
 {
-	pg_cryptohash_ctx *ctx = sha256_begin();
-
-	pg_cryptohash_update(ctx, prev, LOG_HASH_LEN);
-	pg_cryptohash_update(ctx, (uint8 *) &entry, sizeof(entry));
-	pg_cryptohash_update(ctx, (uint8 *) &committed_at, sizeof(committed_at));
-	pg_cryptohash_update(ctx, content, LOG_HASH_LEN);
-	sha256_end(ctx, out);
+	log_sha256_begin();
+	log_sha256_update(prev, LOG_HASH_LEN);
+	log_sha256_update(&entry, sizeof(entry));
+	log_sha256_update(&committed_at, sizeof(committed_at));
+	log_sha256_update(content, LOG_HASH_LEN);
+	log_sha256_final(out);
 }
 
 /*
@@ -444,35 +420,20 @@ void
 log_link_entry_list(List *entries, int64 first_entry, TimestampTz stamp, uint8 *chain)
 {
 	ListCell   *lc;
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 
-	/* one hash context for all: this runs under the commit lock */
-	if (ctx == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not start a SHA-256 hash")));
 	foreach(lc, entries)
 	{
 		PendingEntry *e = (PendingEntry *) lfirst(lc);
 		int64		entry = first_entry + foreach_current_index(lc);
 
 		memcpy(e->prev, chain, LOG_HASH_LEN);
-		if (pg_cryptohash_init(ctx) < 0 ||
-			pg_cryptohash_update(ctx, e->prev, LOG_HASH_LEN) < 0 ||
-			pg_cryptohash_update(ctx, (uint8 *) &entry, sizeof(entry)) < 0 ||
-			pg_cryptohash_update(ctx, (uint8 *) &stamp, sizeof(stamp)) < 0 ||
-			pg_cryptohash_update(ctx, e->content, LOG_HASH_LEN) < 0 ||
-			pg_cryptohash_final(ctx, e->chain, LOG_HASH_LEN) < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not compute a SHA-256 hash")));
+		log_chain_hash(e->prev, entry, stamp, e->content, e->chain);
 		memcpy(chain, e->chain, LOG_HASH_LEN);
 		e->values[Anum_log_entries_entry - 1] = Int64GetDatum(entry);
 		e->nulls[Anum_log_entries_entry - 1] = false;
 		e->values[Anum_log_entries_committed_at - 1] = TimestampTzGetDatum(stamp);
 		e->nulls[Anum_log_entries_committed_at - 1] = false;
 	}
-	pg_cryptohash_free(ctx);
 }
 
 /*

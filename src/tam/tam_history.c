@@ -56,16 +56,17 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/proc.h"
 #include "nodes/bitmapset.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/xid8.h"
 
 #include "log/log.h"
@@ -102,8 +103,10 @@ typedef struct HistoryScanData
 } HistoryScanData;
 
 /*
- * OIDs of the extension's own relations, cached for the current transaction
- * (the extension could be dropped and created again between transactions).
+ * OIDs of the extension's own relations, looked up by name once per backend
+ * rather than in every transaction that writes (two syscache probes a
+ * name).  Any change to pg_class or pg_namespace empties the cache: the
+ * extension may have been dropped and created again, or its schema renamed.
  */
 typedef struct CatalogRelid
 {
@@ -111,9 +114,15 @@ typedef struct CatalogRelid
 	Oid			relid;
 } CatalogRelid;
 
-static LocalTransactionId catalog_cache_lxid = InvalidLocalTransactionId;
-static CatalogRelid catalog_cache[8];
+static bool catalog_cache_registered = false;
+static CatalogRelid catalog_cache[16];
 static int	catalog_cache_n = 0;
+
+static void
+catalog_cache_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	catalog_cache_n = 0;
+}
 
 /*
  * ttpdb_catalog_relid_if_exists
@@ -128,10 +137,11 @@ ttpdb_catalog_relid_if_exists(const char *relname)
 	Oid			nsp;
 	Oid			relid;
 
-	if (catalog_cache_lxid != MyProc->lxid)
+	if (!catalog_cache_registered)
 	{
-		catalog_cache_lxid = MyProc->lxid;
-		catalog_cache_n = 0;
+		CacheRegisterSyscacheCallback(RELNAMENSP, catalog_cache_invalidate, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, catalog_cache_invalidate, (Datum) 0);
+		catalog_cache_registered = true;
 	}
 	for (int i = 0; i < catalog_cache_n; i++)
 		if (catalog_cache[i].relname == relname ||
