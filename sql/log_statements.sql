@@ -380,6 +380,52 @@ INSERT INTO ttpdb.log_entries SELECT * FROM saved;
 SELECT first_broken_entry IS NULL AS intact_again, unverified_links FROM ttpdb.verify();
 SELECT count(*) AS problems FROM ttpdb.log_consistency();
 
+-- The links recomputed here with the server's own sha256(), from the framing
+-- log_write.c documents: an entry's content is each column (but its number,
+-- commit time and links) as a 4-byte length and its bytes, fixed-width values
+-- widened to 8 bytes, NULL as length 0xFFFFFFFF, in this machine's byte order
+-- (little-endian here); its link hashes the previous link, its number, its
+-- commit time (microseconds since 2000) and that content hash.
+CREATE FUNCTION pg_temp.le(v bigint, n int) RETURNS bytea LANGUAGE sql AS $$
+	SELECT string_agg(set_byte('\x00'::bytea, 0, ((v >> (8 * i)) & 255)::int), ''::bytea ORDER BY i)
+	FROM generate_series(0, n - 1) i
+$$;
+CREATE FUNCTION pg_temp.f8(v bigint) RETURNS bytea LANGUAGE sql AS $$
+	SELECT CASE WHEN v IS NULL THEN pg_temp.le(4294967295, 4) ELSE pg_temp.le(8, 4) || pg_temp.le(v, 8) END
+$$;
+CREATE FUNCTION pg_temp.fb(b bytea) RETURNS bytea LANGUAGE sql AS $$
+	SELECT CASE WHEN b IS NULL THEN pg_temp.le(4294967295, 4) ELSE pg_temp.le(length(b), 4) || b END
+$$;
+CREATE FUNCTION pg_temp.us(t timestamptz) RETURNS bigint LANGUAGE sql AS $$
+	SELECT ((extract(epoch FROM t) - 946684800) * 1000000)::bigint
+$$;
+-- an oid[] as PostgreSQL keeps it: dimensions, no null bitmap, element type, then the oids
+CREATE FUNCTION pg_temp.oids(a oid[]) RETURNS bytea LANGUAGE sql AS $$
+	SELECT pg_temp.le(1, 4) || pg_temp.le(0, 4) || pg_temp.le(26, 4) ||
+		pg_temp.le(cardinality(a), 4) || pg_temp.le(1, 4) ||
+		(SELECT string_agg(pg_temp.le(o::bigint, 4), ''::bytea ORDER BY n)
+		 FROM unnest(a) WITH ORDINALITY u(o, n))
+$$;
+WITH recomputed AS (
+	SELECT e.entry, e.chain,
+		sha256(e.prev_chain || pg_temp.le(e.entry, 8) || pg_temp.le(pg_temp.us(e.committed_at), 8) ||
+			sha256(pg_temp.f8(e.era) || pg_temp.f8(e.xid::text::bigint) || pg_temp.f8(e.statement_no) ||
+				pg_temp.f8(e.role_id::bigint) || pg_temp.fb(convert_to(e.role_name, getdatabaseencoding())) ||
+				pg_temp.fb(convert_to(e.kind, getdatabaseencoding())) || pg_temp.fb(convert_to(e.statement, getdatabaseencoding())) ||
+				pg_temp.fb(NULL) || pg_temp.f8(e.rows_affected) || pg_temp.fb(pg_temp.oids(e.tables)) ||
+				pg_temp.fb(e.table_digests) || pg_temp.f8(e.inserted) || pg_temp.f8(e.updated) ||
+				pg_temp.f8(e.deleted) || pg_temp.f8(pg_temp.us(e.transaction_ts)) ||
+				pg_temp.f8(pg_temp.us(e.statement_ts)) || pg_temp.fb(convert_to(e.search_path, getdatabaseencoding())) ||
+				pg_temp.f8(e.deterministic::int) || pg_temp.fb(NULL) || pg_temp.fb(NULL) ||
+				pg_temp.f8(e.undoes) || pg_temp.f8(e.first_cid) || pg_temp.fb(e.copy_sha256) ||
+				pg_temp.f8(e.copy_bytes) || pg_temp.fb(e.copy_data))) AS link
+	FROM ttpdb.log_entries e
+	-- entries whose columns all have a framing written above
+	WHERE e.parameters IS NULL AND e.nondeterminism IS NULL AND e.nested IS NULL
+		AND cardinality(e.tables) > 0
+)
+SELECT count(*) > 10 AS several, count(*) FILTER (WHERE link <> chain) AS mismatched FROM recomputed;
+
 DROP VIEW sensor_provenance;
 DROP TABLE account, notes, sensor, secret;
 DROP FUNCTION pay(int, numeric);
