@@ -47,9 +47,11 @@ SHLIB_LINK += -llz4
 
 PG_CONFIG ?= pg_config
 
-# With a server built with OpenSSL, the log's hashes call it directly
+# With a server built with OpenSSL (--with-openssl, or --with-ssl=openssl
+# since PostgreSQL 14), the log's hashes call it directly
 # (src/log/log_sha256.c says why).
-ifneq (,$(findstring --with-openssl,$(shell $(PG_CONFIG) --configure)))
+PG_CONFIGURE := $(shell $(PG_CONFIG) --configure)
+ifneq (,$(findstring --with-openssl,$(PG_CONFIGURE))$(findstring --with-ssl=openssl,$(PG_CONFIGURE)))
 SHLIB_LINK += -lcrypto
 endif
 
