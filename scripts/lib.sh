@@ -9,9 +9,11 @@ PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BINDIR/pg_config
 
 # Packages the build and the tests need.  postgresql-15 brings the postgres
-# user; the -dev package brings PGXS, pg_regress and the isolation tester.
+# user; the -dev package brings PGXS, pg_regress and the isolation tester;
+# libssl-dev the OpenSSL headers the log's hashing uses (Debian's server is
+# built with OpenSSL).
 TTPDB_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-	postgresql-client-$PG_MAJOR liblz4-dev libkrb5-dev libipc-run-perl make gcc"
+	postgresql-client-$PG_MAJOR liblz4-dev libkrb5-dev libssl-dev libipc-run-perl make gcc"
 
 ttpdb_log()
 {

@@ -126,3 +126,27 @@ WHERE committed_at > '-infinity' AND committed_at < 'infinity';
 DROP TABLE old_order;
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
+-- The backend remembers the OIDs of the extension's tables between
+-- transactions: dropping and creating the extension again, even in a
+-- subtransaction that rolls back, leaves it writing to the tables that exist.
+CREATE TABLE kept_account (id int PRIMARY KEY, balance int) USING ttpdb;
+INSERT INTO kept_account VALUES (1, 10);
+UPDATE kept_account SET balance = 20;
+BEGIN;
+SAVEPOINT again;
+DROP EXTENSION ttpdb CASCADE;
+CREATE EXTENSION ttpdb;
+CREATE TABLE kept_account (id int PRIMARY KEY, balance int) USING ttpdb;
+INSERT INTO kept_account VALUES (1, 100);
+UPDATE kept_account SET balance = 200;
+SELECT (version).balance, valid_to IS NULL AS current FROM ttpdb.history(NULL::kept_account)
+ORDER BY (version).balance;
+ROLLBACK TO again;
+UPDATE kept_account SET balance = 30;
+COMMIT;
+SELECT (version).balance, valid_to IS NULL AS current FROM ttpdb.history(NULL::kept_account)
+ORDER BY valid_from;
+SELECT kind, statement FROM ttpdb.log WHERE 'kept_account'::regclass = ANY (tables) ORDER BY entry;
+SELECT first_broken_entry IS NULL AS intact FROM ttpdb.verify();
+DROP TABLE kept_account;

@@ -348,6 +348,7 @@ log_content_hash(Datum *values, bool *nulls, uint8 *out)
 		{Anum_log_entries_copy_bytes, 8, true},
 		{Anum_log_entries_copy_data, -1, false},
 	};
+
 	log_sha256_begin();
 	for (int i = 0; i < lengthof(columns); i++)
 	{

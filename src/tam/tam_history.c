@@ -105,23 +105,38 @@ typedef struct HistoryScanData
 /*
  * OIDs of the extension's own relations, looked up by name once per backend
  * rather than in every transaction that writes (two syscache probes a
- * name).  Any change to pg_class or pg_namespace empties the cache: the
- * extension may have been dropped and created again, or its schema renamed.
+ * name).  An entry goes when its pg_class name entry is invalidated (the
+ * relation dropped, renamed or created under that name); all go when
+ * pg_namespace changes (schema ttpdb dropped or renamed) or the caches are
+ * reset.  Lookups can themselves read invalidations (opening pg_class takes
+ * a lock): a lookup during which any arrived is not remembered, since the
+ * schema OID it started from may be the one just invalidated.
  */
 typedef struct CatalogRelid
 {
 	const char *relname;
 	Oid			relid;
+	uint32		hash;			/* of its RELNAMENSP syscache key */
 } CatalogRelid;
 
 static bool catalog_cache_registered = false;
 static CatalogRelid catalog_cache[16];
 static int	catalog_cache_n = 0;
+static uint64 catalog_cache_generation = 0;
 
+/* Syscache callback: forget what a change to pg_class or pg_namespace may have made stale. */
 static void
 catalog_cache_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 {
-	catalog_cache_n = 0;
+	int			kept = 0;
+
+	catalog_cache_generation++;
+	for (int i = 0; i < catalog_cache_n; i++)
+	{
+		if (cacheid == RELNAMENSP && hashvalue != 0 && catalog_cache[i].hash != hashvalue)
+			catalog_cache[kept++] = catalog_cache[i];
+	}
+	catalog_cache_n = kept;
 }
 
 /*
@@ -134,6 +149,7 @@ catalog_cache_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 Oid
 ttpdb_catalog_relid_if_exists(const char *relname)
 {
+	uint64		generation;
 	Oid			nsp;
 	Oid			relid;
 
@@ -148,12 +164,16 @@ ttpdb_catalog_relid_if_exists(const char *relname)
 			strcmp(catalog_cache[i].relname, relname) == 0)
 			return catalog_cache[i].relid;
 
+	generation = catalog_cache_generation;
 	nsp = get_namespace_oid("ttpdb", true);
 	relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
-	if (OidIsValid(relid) && catalog_cache_n < lengthof(catalog_cache))
+	if (OidIsValid(relid) && generation == catalog_cache_generation &&
+		catalog_cache_n < lengthof(catalog_cache))
 	{
 		catalog_cache[catalog_cache_n].relname = relname;
 		catalog_cache[catalog_cache_n].relid = relid;
+		catalog_cache[catalog_cache_n].hash =
+			GetSysCacheHashValue2(RELNAMENSP, CStringGetDatum(relname), ObjectIdGetDatum(nsp));
 		catalog_cache_n++;
 	}
 	return relid;
