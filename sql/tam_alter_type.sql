@@ -60,6 +60,58 @@ ALTER TABLE gauge ALTER COLUMN level TYPE numeric(6, 1);
 SELECT * FROM ttpdb.as_of(NULL::gauge, :'g1');
 SELECT (version).* FROM ttpdb.history(NULL::gauge) ORDER BY valid_from, valid_to NULLS LAST;
 
+-- Every other rewrite forgets such stored defaults too (VACUUM FULL,
+-- CLUSTER, an ALTER TABLE that rewrites) after writing them into the present
+-- rows: the kept versions, single or packed, get them written in first, and
+-- read the same before and after.
+CREATE TABLE meter (id int PRIMARY KEY, kwh int) USING ttpdb;
+INSERT INTO meter VALUES (1, 10), (2, 20);
+SELECT max(committed_at) AS m1 FROM ttpdb.commit_times \gset
+UPDATE meter SET kwh = kwh + 1;
+SELECT ttpdb.pack_history('meter') AS packed;
+UPDATE meter SET kwh = kwh + 1 WHERE id = 1;
+ALTER TABLE meter ADD COLUMN site text DEFAULT 'north', ADD COLUMN phase int, ADD COLUMN zone text;
+CREATE FUNCTION meter_versions() RETURNS TABLE (id int, kwh int, site text, phase int,
+	zone text, valid_from timestamptz, valid_to timestamptz)
+LANGUAGE sql AS $$
+	SELECT (version).id, (version).kwh, (version).site, (version).phase, (version).zone,
+		valid_from, valid_to
+	FROM ttpdb.history(NULL::meter)
+$$;
+CREATE TABLE meter_saved AS SELECT * FROM meter_versions();
+-- kept versions saved before a rewrite that are not the same after it
+CREATE FUNCTION meter_differences() RETURNS bigint LANGUAGE sql AS $$
+	SELECT count(*) FROM (SELECT * FROM meter_saved WHERE valid_to IS NOT NULL
+						  EXCEPT ALL SELECT * FROM meter_versions()) d
+$$;
+VACUUM FULL meter;
+SELECT meter_differences() AS changed_by_vacuum_full;
+SELECT * FROM ttpdb.as_of(NULL::meter, :'m1') ORDER BY id;
+-- the versions written before get the next column's value too
+UPDATE meter SET kwh = kwh + 1 WHERE id = 2;
+ALTER TABLE meter DROP COLUMN phase;
+ALTER TABLE meter ADD COLUMN phase int DEFAULT 3;
+TRUNCATE meter_saved;
+INSERT INTO meter_saved SELECT * FROM meter_versions();
+CLUSTER meter USING meter_pkey;
+SELECT meter_differences() AS changed_by_cluster;
+UPDATE meter SET kwh = kwh + 1;
+ALTER TABLE meter DROP COLUMN zone;
+ALTER TABLE meter ADD COLUMN zone text DEFAULT 'z1';
+TRUNCATE meter_saved;
+INSERT INTO meter_saved SELECT * FROM meter_versions();
+-- a volatile default rewrites the table: the present rows end and are kept too
+ALTER TABLE meter ADD COLUMN read_at timestamptz DEFAULT clock_timestamp();
+SELECT meter_differences() AS changed_by_alter,
+	(SELECT count(*) FROM meter_versions() WHERE valid_to IS NOT NULL) -
+	(SELECT count(*) FROM meter_saved WHERE valid_to IS NOT NULL) AS kept_by_alter;
+SELECT id, kwh, site, phase, zone, valid_to IS NULL AS current FROM meter_versions()
+ORDER BY id, valid_from, valid_to NULLS LAST;
+SELECT id, kwh, site, phase, zone FROM ttpdb.as_of(NULL::meter, :'m1') ORDER BY id;
+DROP TABLE meter, meter_saved;
+DROP FUNCTION meter_differences();
+DROP FUNCTION meter_versions();
+
 -- A change that needs no rewrite (varchar to text) leaves the stored
 -- versions as they are, and keeps no row.
 CREATE TABLE label (id int PRIMARY KEY, name varchar(10)) USING ttpdb;

@@ -215,6 +215,7 @@ extern HeapTuple history_pack_tuple(HistoryPack *pack, int i, Oid relid);
 /* tam_alter.c */
 extern void ttpdb_alter_init(void);
 extern void history_keep_before_column_rewrite(Relation rel);
+extern void history_keep_missing_values(Relation rel);
 extern bool history_conversion_pending(Oid relid);
 
 /* tam_asof.c */

@@ -2,7 +2,8 @@
  *
  * tam_alter.c
  *	  Column type changes: converting the kept versions of a ttpdb table
- *	  when ALTER TABLE ... ALTER COLUMN ... TYPE rewrites it.
+ *	  when ALTER TABLE ... ALTER COLUMN ... TYPE rewrites it; and the values
+ *	  of fast-default columns, which every rewrite forgets.
  *
  * Kept versions are stored as the heap tuples they were, and read back under
  * the table's current row type: that is enough for ADD and DROP COLUMN,
@@ -29,6 +30,15 @@
  * A rewrite that was not prepared
  * (ALTER TYPE ... CASCADE of a typed table's type) is refused while the
  * table has kept versions, as before 0.5.
+ *
+ * Any rewrite also forgets the "missing values" of columns added with a
+ * constant default (ADD COLUMN ... DEFAULT without a rewrite stores the
+ * default once, in pg_attribute, and rows shorter than the column read it
+ * from there).  The rewrite writes the values into the present rows;
+ * history_keep_missing_values() writes them into the kept versions, which
+ * are such short rows too, before the rewrite (VACUUM FULL and CLUSTER call
+ * it from the access method, ALTER TABLE from its table_rewrite trigger).
+ * A type change does not need it: converted versions are formed whole.
  *
  * IDENTIFICATION
  *	  src/tam/tam_alter.c
@@ -444,6 +454,68 @@ convert_version(HeapTuple version, void *arg)
 		result = toast_flatten_tuple(result, state->new_desc);
 	ResetExprContext(state->econtext);
 	return result;
+}
+
+/* The columns of a table with a missing value, for expand_version(). */
+typedef struct MissingValues
+{
+	TupleDesc	desc;
+	AttrNumber	last;			/* the highest attnum with a missing value */
+	Datum	   *values;			/* desc->natts of each */
+	bool	   *nulls;
+} MissingValues;
+
+/*
+ * A kept version with the missing values it reads written into it.  Formed
+ * anew rather than by heap_expand_tuple(), whose result may be longer than
+ * its data (it sizes a varlena missing value before shortening its header),
+ * which a later expansion of the same version would misplace its values by.
+ */
+static HeapTuple
+expand_version(HeapTuple version, void *arg)
+{
+	MissingValues *missing = (MissingValues *) arg;
+
+	/* as long as the columns with a missing value: nothing to write */
+	if (HeapTupleHeaderGetNatts(version->t_data) >= missing->last)
+		return NULL;
+	heap_deform_tuple(version, missing->desc, missing->values, missing->nulls);
+	return heap_form_tuple(missing->desc, missing->values, missing->nulls);
+}
+
+/*
+ * history_keep_missing_values
+ *		"rel" is about to be rewritten, which clears the missing values of
+ *		its columns: write them into the kept versions that read them, so
+ *		that those read the same afterwards.  The caller holds
+ *		AccessExclusiveLock on "rel"; versions kept earlier in the
+ *		transaction must be visible to its next command.
+ */
+void
+history_keep_missing_values(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	MissingValues missing;
+	Snapshot	snapshot;
+
+	missing.desc = desc;
+	missing.last = 0;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->atthasmissing && !att->attisdropped)
+			missing.last = att->attnum;
+	}
+	if (missing.last == 0)
+		return;
+	missing.values = palloc(desc->natts * sizeof(Datum));
+	missing.nulls = palloc(desc->natts * sizeof(bool));
+	snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
+	(void) history_rewrite_versions(rel, snapshot, expand_version, &missing);
+	UnregisterSnapshot(snapshot);
+	pfree(missing.values);
+	pfree(missing.nulls);
 }
 
 /* Whether "rel" has a kept version that "snapshot" sees. */

@@ -526,8 +526,9 @@ PG_FUNCTION_INFO_V1(ttpdb_keep_rows_before_rewrite);
  *		Called by the table_rewrite event trigger: ALTER TABLE is about to
  *		write every row of "tbl" again, so each present row ends now and is
  *		kept; when a column type changes (the reason has bit
- *		AT_REWRITE_COLUMN_REWRITE), the kept versions are converted to it
- *		(tam_alter.c).  Not for direct use.  The trigger of 0.4 and earlier
+ *		AT_REWRITE_COLUMN_REWRITE), the kept versions are converted to it,
+ *		otherwise they get the values of fast-default columns, which the
+ *		rewrite forgets (tam_alter.c).  Not for direct use.  The trigger of 0.4 and earlier
  *		calls it without the reason, and never for a type change.
  */
 Datum
@@ -547,10 +548,17 @@ ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)
 		ttpdb_note_write();
 		history_keep_before_column_rewrite(rel);
 	}
-	else if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
+	else
 	{
-		ttpdb_note_write();
-		history_append_relation(rel, RelationGetDescr(rel), false);
+		if (rel->rd_rel->relpersistence == RELPERSISTENCE_PERMANENT)
+		{
+			ttpdb_note_write();
+			history_append_relation(rel, RelationGetDescr(rel), false);
+			/* the next command sees those */
+			CommandCounterIncrement();
+		}
+		/* the rewrite clears the missing values of fast-default columns */
+		history_keep_missing_values(rel);
 	}
 	/* the ALTER is logged, also when it turns a ttpdb table into a heap one */
 	(void) log_current_statement(rel);

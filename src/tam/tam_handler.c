@@ -321,6 +321,25 @@ ttpdb_relation_nontransactional_truncate(Relation rel)
 	heap_methods->relation_nontransactional_truncate(rel);
 }
 
+/*
+ * VACUUM FULL and CLUSTER: the heap's copy, once the kept versions have the
+ * values of fast-default columns, which the rewrite forgets (tam_alter.c).
+ * The versions' validity does not change, nor do the rows' transactions:
+ * nothing to stamp or log.
+ */
+static void
+ttpdb_relation_copy_for_cluster(Relation OldHeap, Relation NewHeap, Relation OldIndex,
+								bool use_sort, TransactionId OldestXmin,
+								TransactionId *xid_cutoff, MultiXactId *multi_cutoff,
+								double *num_tuples, double *tups_vacuumed,
+								double *tups_recently_dead)
+{
+	history_keep_missing_values(OldHeap);
+	heap_methods->relation_copy_for_cluster(OldHeap, NewHeap, OldIndex, use_sort,
+											OldestXmin, xid_cutoff, multi_cutoff,
+											num_tuples, tups_vacuumed, tups_recently_dead);
+}
+
 /* ------------------------------------------------------------------------
  * Heap callbacks that insist on the heap routine
  * ------------------------------------------------------------------------
@@ -421,6 +440,7 @@ ttpdb_tam_handler(PG_FUNCTION_ARGS)
 		ttpdb_methods.relation_set_new_filenode = ttpdb_relation_set_new_filenode;
 		ttpdb_methods.relation_nontransactional_truncate =
 			ttpdb_relation_nontransactional_truncate;
+		ttpdb_methods.relation_copy_for_cluster = ttpdb_relation_copy_for_cluster;
 
 		ttpdb_methods.index_build_range_scan = ttpdb_index_build_range_scan;
 		ttpdb_methods.index_validate_scan = ttpdb_index_validate_scan;

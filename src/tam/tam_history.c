@@ -787,14 +787,19 @@ history_end_scan(HistoryScan scan)
 /*
  * history_map_version
  *		A kept version under a new row type: "mapper" forms its new tuple,
- *		which gets the stored version's header (creator, cids, flags).
+ *		which gets the stored version's header (creator, cids, flags); or
+ *		NULL when the mapper leaves the version as it is.
  */
 HeapTuple
 history_map_version(HeapTuple version, HistoryVersionMapper mapper, void *arg)
 {
 	HeapTuple	mapped = mapper(version, arg);
 	HeapTupleHeader from = version->t_data;
-	HeapTupleHeader to = mapped->t_data;
+	HeapTupleHeader to;
+
+	if (mapped == NULL)
+		return NULL;
+	to = mapped->t_data;
 
 	/* a heap tuple's header, not a composite datum's (heap_form_tuple's) */
 	to->t_choice.t_heap = from->t_choice.t_heap;
@@ -811,7 +816,9 @@ history_map_version(HeapTuple version, HistoryVersionMapper mapper, void *arg)
  *		Give every kept version of "rel" that "snapshot" sees, single or
  *		packed, the tuple "mapper" makes of it under the table's row type
  *		(and the hash of its replica identity under it), and return how
- *		many.  The caller holds AccessExclusiveLock on "rel", so that no
+ *		many it changed (a mapper returning NULL leaves a version as it is,
+ *		and a pack none of whose versions change is not written again).
+ *		The caller holds AccessExclusiveLock on "rel", so that no
  *		version of it is being kept, packed or pruned meanwhile.  The rows
  *		written are new, so "snapshot" does not see them again.
  */
@@ -846,6 +853,12 @@ history_rewrite_versions(Relation rel, Snapshot snapshot, HistoryVersionMapper m
 		heap_deform_tuple(tup, desc, values, nulls);
 		version = decompress_tuple(DatumGetByteaPP(values[Anum_history_data - 1]), relid);
 		mapped = history_map_version(version, mapper, arg);
+		if (mapped == NULL)
+		{
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(context);
+			continue;
+		}
 		nulls[Anum_history_row_hash - 1] =
 			!identity_hash(rel, RelationGetDescr(rel), mapped, &hash);
 		values[Anum_history_row_hash - 1] = Int64GetDatum(hash);

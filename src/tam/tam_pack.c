@@ -692,7 +692,8 @@ history_prune_packs(Relation rel, TimestampTz older_than, Snapshot snapshot)
  * history_rewrite_packs
  *		Write every pack of "rel" that "snapshot" sees again with each of
  *		its versions mapped by "mapper" (history_rewrite_versions), and
- *		return how many versions.  Their validity does not change.
+ *		return how many versions changed.  Their validity does not change.
+ *		A pack none of whose versions the mapper changes stays as it is.
  */
 int64
 history_rewrite_packs(Relation rel, Snapshot snapshot, HistoryVersionMapper mapper,
@@ -720,30 +721,42 @@ history_rewrite_packs(Relation rel, Snapshot snapshot, HistoryVersionMapper mapp
 		HistoryPack *pack;
 		PackItem   *items;
 		Size		bytes = 0;
+		int			changed;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(context);
 		pack = history_pack_read(tup, desc, relid);
 		items = palloc0(pack->nversions * sizeof(PackItem));
-		for (int i = 0, first = 0; i < pack->nversions; i++)
+		changed = 0;
+		for (int i = 0; i < pack->nversions; i++)
 		{
-			HeapTuple	mapped = history_map_version(history_pack_tuple(pack, i, relid),
-													 mapper, arg);
+			HeapTuple	version = history_pack_tuple(pack, i, relid);
+			HeapTuple	mapped = history_map_version(version, mapper, arg);
 
+			if (mapped != NULL)
+				changed++;
+			else
+				mapped = version;
 			items[i].version = pack->versions[i];
 			items[i].tuple = (char *) mapped->t_data;
 			items[i].length = mapped->t_len;
-			bytes += mapped->t_len;
-			/* a type change may widen the versions: split what outgrows a pack */
-			if (bytes >= PACK_MAX_BYTES || i == pack->nversions - 1)
-			{
-				pack_insert(packs, relid, items + first, i + 1 - first);
-				first = i + 1;
-				bytes = 0;
-			}
 		}
-		simple_heap_delete(packs, &tup->t_self);
-		rewritten += pack->nversions;
+		if (changed > 0)
+		{
+			for (int i = 0, first = 0; i < pack->nversions; i++)
+			{
+				bytes += items[i].length;
+				/* a type change may widen the versions: split what outgrows a pack */
+				if (bytes >= PACK_MAX_BYTES || i == pack->nversions - 1)
+				{
+					pack_insert(packs, relid, items + first, i + 1 - first);
+					first = i + 1;
+					bytes = 0;
+				}
+			}
+			simple_heap_delete(packs, &tup->t_self);
+			rewritten += changed;
+		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(context);
 	}
