@@ -98,8 +98,17 @@ SELECT meter_differences() AS changed_by_cluster;
 UPDATE meter SET kwh = kwh + 1;
 ALTER TABLE meter DROP COLUMN zone;
 ALTER TABLE meter ADD COLUMN zone text DEFAULT 'z1';
+-- a pack of versions from before the column (which get the value) and after
+UPDATE meter SET kwh = kwh + 1;
+UPDATE meter SET kwh = kwh + 1;
+SELECT ttpdb.pack_history('meter') AS packed;
 TRUNCATE meter_saved;
 INSERT INTO meter_saved SELECT * FROM meter_versions();
+-- in a REPEATABLE READ transaction the rewrite would write versions that
+-- committed after its snapshot, which its later reads would see twice
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+CLUSTER meter;
+ROLLBACK;
 -- a volatile default rewrites the table: the present rows end and are kept too
 ALTER TABLE meter ADD COLUMN read_at timestamptz DEFAULT clock_timestamp();
 SELECT meter_differences() AS changed_by_alter,

@@ -20,7 +20,8 @@
  *					read a table as of a past instant
  *	tam_twophase.c	PREPARE TRANSACTION and COMMIT PREPARED of ttpdb writes
  *	tam_alter.c		column type changes: converting the kept versions when
- *					ALTER TABLE rewrites a column
+ *					ALTER TABLE rewrites a column; fast-default values
+ *					written into them before any rewrite forgets them
  *	tam_funcs.c		SQL functions: as_of(), history(), prune_history(),
  *					pack_history()
  *

@@ -38,7 +38,11 @@
  * history_keep_missing_values() writes them into the kept versions, which
  * are such short rows too, before the rewrite (VACUUM FULL and CLUSTER call
  * it from the access method, ALTER TABLE from its table_rewrite trigger).
- * A type change does not need it: converted versions are formed whole.
+ * A type change does not need it: converted versions are formed whole from
+ * the old row type, missing values included (which also covers an ALTER
+ * whose type change needs no rewrite of its own but which rewrites for
+ * another reason, SET LOGGED say, and clears the missing values before the
+ * trigger runs).
  *
  * IDENTIFICATION
  *	  src/tam/tam_alter.c
@@ -121,6 +125,7 @@ static List *conversions = NIL;
 
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
+static bool has_kept_versions(Relation rel, Snapshot snapshot);
 static void convert_rewritten_tables(int depth);
 static void alter_process_utility(PlannedStmt *pstmt, const char *queryString,
 								  bool readOnlyTree, ProcessUtilityContext context,
@@ -480,6 +485,10 @@ expand_version(HeapTuple version, void *arg)
 	if (HeapTupleHeaderGetNatts(version->t_data) >= missing->last)
 		return NULL;
 	heap_deform_tuple(version, missing->desc, missing->values, missing->nulls);
+	/* nothing reads a dropped column's value: do not store it again */
+	for (int i = 0; i < missing->desc->natts; i++)
+		if (TupleDescAttr(missing->desc, i)->attisdropped)
+			missing->nulls[i] = true;
 	return heap_form_tuple(missing->desc, missing->values, missing->nulls);
 }
 
@@ -509,9 +518,24 @@ history_keep_missing_values(Relation rel)
 	}
 	if (missing.last == 0)
 		return;
+	/* a rewrite nested in a type change's ALTER: versions still of the old types */
+	if (history_conversion_pending(RelationGetRelid(rel)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot rewrite table \"%s\" while a column type change converts its kept versions",
+						RelationGetRelationName(rel))));
+	snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
+	if (IsolationUsesXactSnapshot() && IsTransactionBlock() && has_kept_versions(rel, snapshot))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("cannot rewrite table \"%s\" in a REPEATABLE READ or SERIALIZABLE transaction",
+						RelationGetRelationName(rel)),
+				 errdetail("The rewrite writes the values of columns added with a default into the "
+						   "table's kept versions, including versions that committed after the "
+						   "transaction's snapshot, which its later reads would then see twice."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 	missing.values = palloc(desc->natts * sizeof(Datum));
 	missing.nulls = palloc(desc->natts * sizeof(bool));
-	snapshot = RegisterSnapshot(ttpdb_latest_snapshot());
 	(void) history_rewrite_versions(rel, snapshot, expand_version, &missing);
 	UnregisterSnapshot(snapshot);
 	pfree(missing.values);
