@@ -528,8 +528,9 @@ PG_FUNCTION_INFO_V1(ttpdb_keep_rows_before_rewrite);
  *		kept; when a column type changes (the reason has bit
  *		AT_REWRITE_COLUMN_REWRITE), the kept versions are converted to it,
  *		otherwise they get the values of fast-default columns, which the
- *		rewrite forgets (tam_alter.c).  Not for direct use.  The trigger of 0.4 and earlier
- *		calls it without the reason, and never for a type change.
+ *		rewrite forgets (tam_alter.c).  Not for direct use.  The trigger of
+ *		0.4 and earlier calls it without the reason, and never for a type
+ *		change.
  */
 Datum
 ttpdb_keep_rows_before_rewrite(PG_FUNCTION_ARGS)

@@ -746,7 +746,7 @@ history_rewrite_packs(Relation rel, Snapshot snapshot, HistoryVersionMapper mapp
 			for (int i = 0, first = 0; i < pack->nversions; i++)
 			{
 				bytes += items[i].length;
-				/* a type change or missing values may widen the versions: split what outgrows a pack */
+				/* versions may have widened: split what outgrows a pack */
 				if (bytes >= PACK_MAX_BYTES || i == pack->nversions - 1)
 				{
 					pack_insert(packs, relid, items + first, i + 1 - first);
