@@ -124,7 +124,7 @@ static CatalogRelid catalog_cache[16];
 static int	catalog_cache_n = 0;
 static uint64 catalog_cache_generation = 0;
 
-/* Syscache callback: forget what a change to pg_class or pg_namespace may have made stale. */
+/* Syscache callback: forget what a pg_class or pg_namespace change made stale. */
 static void
 catalog_cache_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 {
