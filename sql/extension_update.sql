@@ -127,6 +127,17 @@ DROP TABLE old_order;
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
 
+-- from 0.6 to 0.7: the event triggers fire in sessions with
+-- session_replication_role = replica too
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb VERSION '0.6';
+SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'ttpdb%' ORDER BY evtname;
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'ttpdb%' ORDER BY evtname;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
 -- The backend remembers the OIDs of the extension's tables between
 -- transactions: dropping and creating the extension again, even in a
 -- subtransaction that rolls back, leaves it writing to the tables that exist.

@@ -108,7 +108,18 @@ INSERT INTO stamped VALUES (1, 1), (2, 2);
 SELECT max(committed_at) AS t_stamped FROM ttpdb.commit_times \gset
 ALTER TABLE stamped ADD COLUMN added_at timestamptz DEFAULT clock_timestamp();
 SELECT id, v FROM ttpdb.as_of(NULL::stamped, :'t_stamped') ORDER BY id;
+-- also in a session whose session_replication_role is replica, which skips
+-- ordinary triggers and event triggers but not ttpdb's; and there a dropped
+-- table's kept versions go with it too
+UPDATE stamped SET v = v + 10;
+SELECT max(committed_at) AS t_replica FROM ttpdb.commit_times \gset
+SET session_replication_role = replica;
+ALTER TABLE stamped ADD COLUMN checked_at timestamptz DEFAULT clock_timestamp();
+SELECT id, v FROM ttpdb.as_of(NULL::stamped, :'t_replica') ORDER BY id;
+SELECT 'stamped'::regclass::oid AS stamped_oid \gset
 DROP TABLE stamped;
+RESET session_replication_role;
+SELECT count(*) AS versions_left FROM ttpdb.history WHERE relid = :stamped_oid;
 
 -- Changing the access method: rows from before are valid since before
 -- tracking began, and the history goes on from the change.
