@@ -104,6 +104,11 @@ SELECT * FROM ttpdb.as_of(NULL::wallet, now()) WHERE id = 4;
 SELECT count(*) AS unstamped FROM ttpdb.commit_times WHERE committed_at = 'infinity';
 SELECT gid FROM ttpdb.prepared_writes;
 SELECT now() AS t_unstamped \gset
+-- while its kept row cannot be read, every writer's commit fails, saying why
+CREATE TEMP TABLE kept_writes AS SELECT * FROM ttpdb.prepared_writes;
+UPDATE ttpdb.prepared_writes SET entries = array_append(entries, NULL);
+INSERT INTO wallet VALUES (5, 'eve', 1);
+UPDATE ttpdb.prepared_writes p SET entries = k.entries FROM kept_writes k WHERE p.gid = k.gid;
 INSERT INTO wallet VALUES (5, 'eve', 1);
 SELECT count(*) AS unstamped FROM ttpdb.commit_times WHERE committed_at = 'infinity';
 SELECT count(*) AS left_prepared FROM ttpdb.prepared_writes;

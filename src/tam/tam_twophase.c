@@ -94,6 +94,7 @@ typedef struct UnstampedXact
 {
 	int64		era;
 	FullTransactionId xid;
+	char	   *gid;
 } UnstampedXact;
 
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
@@ -547,6 +548,15 @@ write_unstamped_starts(void)
 	table_close(history, NoLock);
 }
 
+static void
+stamp_left_unstamped_context(void *arg)
+{
+	UnstampedXact *xact = (UnstampedXact *) arg;
+
+	errcontext("stamping prepared transaction \"%s\", committed without its commit stamp",
+			   xact->gid);
+}
+
 /*
  * ttpdb_twophase_stamp_unstamped
  *		Before a transaction that writes ttpdb tables takes its stamp: stamp
@@ -593,14 +603,23 @@ ttpdb_twophase_stamp_unstamped(void)
 											   RelationGetDescr(rel), &isnull));
 		xact->xid = DatumGetFullTransactionId(heap_getattr(tup, Anum_prepared_writes_xid,
 														   RelationGetDescr(rel), &isnull));
+		xact->gid = TextDatumGetCString(heap_getattr(tup, Anum_prepared_writes_gid,
+													 RelationGetDescr(rel), &isnull));
 		unstamped = lappend(unstamped, xact);
 	}
 	systable_endscan(scan);
 	foreach(lc, unstamped)
 	{
 		UnstampedXact *xact = lfirst(lc);
+		ErrorContextCallback errcallback;
 
+		/* an error here fails this commit: say why the commit did this */
+		errcallback.callback = stamp_left_unstamped_context;
+		errcallback.arg = (void *) xact;
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
 		stamp_left_unstamped(rel, xact->era, xact->xid);
+		error_context_stack = errcallback.previous;
 	}
 	table_close(rel, NoLock);
 	if (unstamped_creators != NIL)
