@@ -548,6 +548,7 @@ write_unstamped_starts(void)
 	table_close(history, NoLock);
 }
 
+/* Error context while stamping one: names it by its gid. */
 static void
 stamp_left_unstamped_context(void *arg)
 {
