@@ -28,6 +28,7 @@ OBJS = \
 	src/tam/tam_pack.o \
 	src/tam/tam_commit.o \
 	src/tam/tam_stamp_cache.o \
+	src/tam/tam_stamp_ceiling.o \
 	src/tam/tam_asof.o \
 	src/tam/tam_alter.o \
 	src/tam/tam_twophase.o \

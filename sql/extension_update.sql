@@ -138,6 +138,37 @@ SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'ttpdb%' ORD
 SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
 WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
 
+-- from 0.7 to 0.8: the ceiling of the stamps (ttpdb.stamp_ceiling) replaces
+-- commit_times_committed_at_idx; a transaction's subtransactions are found
+-- through a partial index that holds only their rows
+DROP EXTENSION ttpdb;
+CREATE EXTENSION ttpdb VERSION '0.7';
+CREATE TABLE old_ledger (id int PRIMARY KEY, amount int) USING ttpdb;
+INSERT INTO old_ledger VALUES (1, 10);
+BEGIN;
+UPDATE old_ledger SET amount = 11;
+SAVEPOINT inner_write;
+INSERT INTO old_ledger VALUES (2, 20);
+RELEASE inner_write;
+COMMIT;
+SELECT top_xid AS ledger_xact FROM ttpdb.commit_times WHERE top_xid IS NOT NULL \gset
+ALTER EXTENSION ttpdb UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
+SELECT ceiling = (SELECT max(committed_at) FROM ttpdb.commit_times) AS ceiling_is_latest_stamp
+FROM ttpdb.stamp_ceiling;
+SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
+FROM pg_index WHERE indrelid = 'ttpdb.commit_times'::regclass ORDER BY 1;
+-- the versions the transaction created and ended, its subtransaction's too
+SELECT (version).id, (version).amount, ended_xid IS NULL AS current
+FROM ttpdb.history(NULL::old_ledger, :'ledger_xact') ORDER BY 1, 2;
+-- a new stamp raises the ceiling past it
+UPDATE old_ledger SET amount = 12 WHERE id = 1;
+SELECT ceiling > (SELECT max(committed_at) FROM ttpdb.commit_times) AS covered
+FROM ttpdb.stamp_ceiling;
+DROP TABLE old_ledger;
+SELECT count(*) AS objects FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+WHERE e.extname = 'ttpdb' AND d.deptype = 'e';
+
 -- The backend remembers the OIDs of the extension's tables between
 -- transactions: dropping and creating the extension again, even in a
 -- subtransaction that rolls back, leaves it writing to the tables that exist.

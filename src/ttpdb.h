@@ -13,7 +13,7 @@
 #define TTPDB_H
 
 /* Keep in step with default_version in ttpdb.control. */
-#define TTPDB_VERSION "0.7"
+#define TTPDB_VERSION "0.8"
 
 extern bool ttpdb_is_preloaded(void);
 extern void ttpdb_require_preload(const char *feature);

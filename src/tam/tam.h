@@ -16,6 +16,8 @@
  *	tam_commit.c	system time: each writing transaction's commit stamp,
  *					taken in commit order, in table ttpdb.commit_times
  *	tam_stamp_cache.c	recent commit stamps, cached in shared memory
+ *	tam_stamp_ceiling.c	the ceiling of a database's stamps, in table
+ *					ttpdb.stamp_ceiling: stamps after a restart follow it
  *	tam_asof.c		time travel: the ttpdb.as_of setting and the scans that
  *					read a table as of a past instant
  *	tam_twophase.c	PREPARE TRANSACTION and COMMIT PREPARED of ttpdb writes
@@ -92,6 +94,8 @@ extern TimestampTz ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel
 										   Relation log_pkey, List *entries,
 										   int64 *first_entry, FullTransactionId prepared);
 extern void ttpdb_commit_wait_for_prepared(FullTransactionId xid);
+extern void ttpdb_commit_raise_last_stamp(TimestampTz stamp);
+extern TimestampTz ttpdb_commit_shared_start(void);
 extern uint64 ttpdb_unstamped_generation(void);
 extern void ttpdb_unstamped_left(void);
 
@@ -108,6 +112,12 @@ extern void ttpdb_twophase_check_prepare(void);
 extern void ttpdb_twophase_xact_end(bool committed);
 extern void ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps);
 
+
+/* tam_stamp_ceiling.c */
+extern bool stamp_ceiling_seed(void);
+extern void stamp_ceiling_cover(TimestampTz stamp);
+extern void stamp_ceiling_before_commit(void);
+extern void stamp_ceiling_xact_end(void);
 
 /* tam_stamp_cache.c */
 extern int	ttpdb_stamp_cache_size;

@@ -114,6 +114,7 @@ typedef struct TtpdbCommitShared
 {
 	LWLock	   *lock;			/* commit order */
 	TimestampTz last_stamp;		/* protected by lock */
+	TimestampTz started;		/* when this shared memory was made */
 	FullTransactionId replay_horizon;	/* see ttpdb_replay_horizon(); lock */
 	bool		replay_pending; /* the horizon is "now", once recovery ends */
 	pg_atomic_uint64 unstamped_generation;	/* see ttpdb_unstamped_generation() */
@@ -278,6 +279,7 @@ ttpdb_commit_init_shmem(void)
 	{
 		commit_shared->lock = &(GetNamedLWLockTranche("ttpdb commit order"))->lock;
 		commit_shared->last_stamp = 0;
+		commit_shared->started = GetCurrentTimestamp();
 		commit_shared->nslots = MaxBackends;
 		memset(commit_shared->log_slots, 0, sizeof(commit_shared->log_slots));
 		read_replay_horizon();
@@ -532,6 +534,8 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 				log_close_transaction();
 			if (xact_wrote)
 				history_pack_at_commit();
+			/* stamps loaded by hand come before this transaction's own */
+			stamp_ceiling_before_commit();
 			if (xact_wrote || log_pending_count() > 0)
 				stamp_transaction();
 			break;
@@ -541,6 +545,7 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 				log_close_transaction();
 			if (xact_wrote)
 				history_pack_at_commit();
+			stamp_ceiling_before_commit();
 			/* with temporary objects, core refuses with its own message */
 			if ((xact_wrote || log_pending_count() > 0) &&
 				!(MyXactFlags & XACT_FLAGS_ACCESSEDTEMPNAMESPACE))
@@ -551,12 +556,14 @@ ttpdb_xact_callback(XactEvent event, void *arg)
 			cache_committed_stamps();
 			clear_in_flight();
 			ttpdb_twophase_xact_end(true);
+			stamp_ceiling_xact_end();
 			xact_wrote = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
 			clear_in_flight();
 			ttpdb_twophase_xact_end(false);
+			stamp_ceiling_xact_end();
 			xact_wrote = false;
 			break;
 		case XACT_EVENT_PARALLEL_COMMIT:
@@ -591,8 +598,10 @@ ttpdb_unstamped_left(void)
 
 /*
  * Raise the shared last stamp to the latest stamp of this database.  Shared
- * memory starts over at every restart and on a promoted standby, and the
- * clock may have gone back meanwhile: new stamps must still follow the old.
+ * memory starts over at every restart and on a standby, and the clock may
+ * have gone back meanwhile: new stamps must still follow the old.  The
+ * ceiling of the stamps does it (tam_stamp_ceiling.c); before 0.8, the
+ * latest stamp was read through commit_times_committed_at_idx.
  */
 static void
 seed_last_stamp(Relation rel)
@@ -602,6 +611,11 @@ seed_last_stamp(Relation rel)
 	HeapTuple	tup;
 	ScanKeyData skey;
 
+	if (stamp_ceiling_seed())
+	{
+		last_stamp_seeded = true;
+		return;
+	}
 	index = index_open(ttpdb_catalog_relid("commit_times_committed_at_idx"),
 					   AccessShareLock);
 	/* not the 'infinity' of prepared transactions waiting for their stamp */
@@ -613,18 +627,43 @@ seed_last_stamp(Relation rel)
 	if (HeapTupleIsValid(tup))
 	{
 		bool		isnull;
-		TimestampTz latest = DatumGetTimestampTz(heap_getattr(tup, 3,
-															  RelationGetDescr(rel),
-															  &isnull));
+		Datum		latest = heap_getattr(tup, Anum_commit_times_committed_at,
+										  RelationGetDescr(rel), &isnull);
 
-		LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
-		if (commit_shared->last_stamp < latest)
-			commit_shared->last_stamp = latest;
-		LWLockRelease(commit_shared->lock);
+		ttpdb_commit_raise_last_stamp(DatumGetTimestampTz(latest));
 	}
 	systable_endscan_ordered(scan);
 	index_close(index, AccessShareLock);
 	last_stamp_seeded = true;
+}
+
+/*
+ * ttpdb_commit_raise_last_stamp
+ *		Make every later stamp follow "stamp".
+ */
+void
+ttpdb_commit_raise_last_stamp(TimestampTz stamp)
+{
+	if (commit_shared == NULL)
+		elog(ERROR, "ttpdb shared memory is not initialised");
+	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+	if (commit_shared->last_stamp < stamp)
+		commit_shared->last_stamp = stamp;
+	LWLockRelease(commit_shared->lock);
+}
+
+/*
+ * ttpdb_commit_shared_start
+ *		When the shared commit-order state was made: one value per server
+ *		start (or crash restart), which tam_stamp_ceiling.c notes once it
+ *		has raised the last stamp of that start.
+ */
+TimestampTz
+ttpdb_commit_shared_start(void)
+{
+	if (commit_shared == NULL)
+		elog(ERROR, "ttpdb shared memory is not initialised");
+	return commit_shared->started;
 }
 
 /*
@@ -841,6 +880,7 @@ ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel, Relation log_pkey
 	if (entries != NIL)
 		*first_entry = reserve_log_entries(log_rel, log_pkey, entries, stamp);
 	LWLockRelease(commit_shared->lock);
+	stamp_ceiling_cover(stamp);
 	return stamp;
 }
 
@@ -975,6 +1015,8 @@ stamp_transaction(void)
 	if (nentries > 0)
 		first_entry = reserve_log_entries(log_rel, log_pkey, log_pending_list(), stamp);
 	LWLockRelease(commit_shared->lock);
+	/* before the commit record: the ceiling covers every committed stamp */
+	stamp_ceiling_cover(stamp);
 
 	(void) write_commit_times(rel, era, top, stamp, first_entry, nentries, NULL);
 	table_close(rel, NoLock);

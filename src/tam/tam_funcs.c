@@ -239,7 +239,9 @@ emit_version(ReturnSetInfo *rsinfo, TupleTableSlot *slot, HeapTuple tuple,
 
 /*
  * The transaction "top" and its committed subtransactions, whose xids its
- * rows carry: the commit_times rows with its commit stamp that name it.
+ * rows carry: the commit_times rows that name it as their top-level
+ * transaction (commit_times_top_xid_idx holds only those; before 0.8, the
+ * rows with its stamp, through commit_times_committed_at_idx).
  */
 static FullTransactionId *
 transaction_xids(FullTransactionId top, int *n)
@@ -248,25 +250,41 @@ transaction_xids(FullTransactionId top, int *n)
 	TimestampTz stamp;
 	Relation	rel;
 	SysScanDesc scan;
-	ScanKeyData skey;
+	ScanKeyData skey[2];
 	HeapTuple	tup;
 	int			cap = 8;
 	FullTransactionId *xids = palloc(cap * sizeof(FullTransactionId));
+	Oid			top_xid_idx = ttpdb_catalog_relid_if_exists("commit_times_top_xid_idx");
 
 	*n = 0;
 	xids[(*n)++] = top;
 	if (!ttpdb_commit_time(era, top, NULL, &stamp))
 		return xids;
 	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
-	ScanKeyInit(&skey, 3, BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ, TimestampTzGetDatum(stamp));
-	scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_committed_at_idx"),
-							  true, SnapshotSelf, 1, &skey);
+	if (OidIsValid(top_xid_idx))
+	{
+		ScanKeyInit(&skey[0], Anum_commit_times_era, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(era));
+		ScanKeyInit(&skey[1], Anum_commit_times_top_xid, BTEqualStrategyNumber, F_XID8EQ,
+					FullTransactionIdGetDatum(top));
+		scan = systable_beginscan(rel, top_xid_idx, true, SnapshotSelf, 2, skey);
+	}
+	else
+	{
+		ScanKeyInit(&skey[0], Anum_commit_times_committed_at, BTEqualStrategyNumber,
+					F_TIMESTAMPTZ_EQ, TimestampTzGetDatum(stamp));
+		scan = systable_beginscan(rel, ttpdb_catalog_relid("commit_times_committed_at_idx"),
+								  true, SnapshotSelf, 1, skey);
+	}
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Datum		parent = heap_getattr(tup, 4, RelationGetDescr(rel), &isnull);
+		Datum		parent = heap_getattr(tup, Anum_commit_times_top_xid,
+										  RelationGetDescr(rel), &isnull);
 
-		if (isnull || DatumGetInt64(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull)) != era ||
+		if (isnull ||
+			DatumGetInt64(heap_getattr(tup, Anum_commit_times_era,
+									   RelationGetDescr(rel), &isnull)) != era ||
 			!FullTransactionIdEquals(DatumGetFullTransactionId(parent), top))
 			continue;
 		if (*n == cap)
@@ -274,7 +292,8 @@ transaction_xids(FullTransactionId top, int *n)
 			cap *= 2;
 			xids = repalloc(xids, cap * sizeof(FullTransactionId));
 		}
-		xids[(*n)++] = DatumGetFullTransactionId(heap_getattr(tup, 2, RelationGetDescr(rel),
+		xids[(*n)++] = DatumGetFullTransactionId(heap_getattr(tup, Anum_commit_times_xid,
+															  RelationGetDescr(rel),
 															  &isnull));
 	}
 	systable_endscan(scan);

@@ -196,6 +196,25 @@ ttpdb_catalog_relid(const char *relname)
 	return relid;
 }
 
+/*
+ * Whether the tuple in "slot" belongs in the partial index "info" describes.
+ * ttpdb's own indexes have no expressions, and their predicates are all
+ * "column IS NOT NULL".
+ */
+static bool
+index_predicate_holds(Relation index, IndexInfo *info, TupleTableSlot *slot)
+{
+	NullTest   *test;
+
+	if (info->ii_Predicate == NIL)
+		return true;
+	test = linitial(info->ii_Predicate);
+	if (list_length(info->ii_Predicate) != 1 || !IsA(test, NullTest) ||
+		test->nulltesttype != IS_NOT_NULL || test->argisrow || !IsA(test->arg, Var))
+		elog(ERROR, "unexpected predicate of index \"%s\"", RelationGetRelationName(index));
+	return !slot_attisnull(slot, ((Var *) test->arg)->varattno);
+}
+
 /* Index a tuple just written to one of ttpdb's own tables. */
 static void
 insert_index_entries(Relation rel, HeapTuple tuple)
@@ -213,10 +232,13 @@ insert_index_entries(Relation rel, HeapTuple tuple)
 		Datum		values[INDEX_MAX_KEYS];
 		bool		isnull[INDEX_MAX_KEYS];
 
-		FormIndexDatum(info, slot, NULL, values, isnull);
-		index_insert(index, values, isnull, &tuple->t_self, rel,
-					 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-					 false, info);
+		if (index_predicate_holds(index, info, slot))
+		{
+			FormIndexDatum(info, slot, NULL, values, isnull);
+			index_insert(index, values, isnull, &tuple->t_self, rel,
+						 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+						 false, info);
+		}
 		index_close(index, RowExclusiveLock);
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -226,7 +248,7 @@ insert_index_entries(Relation rel, HeapTuple tuple)
 /*
  * ttpdb_insert_with_indexes
  *		Insert a tuple into one of ttpdb's own tables and its indexes, none of
- *		which has expressions or predicates.  Permissions are not checked:
+ *		which has expressions (see index_predicate_holds for predicates).  Permissions are not checked:
  *		the callers write on behalf of the access method.
  */
 void

@@ -19,7 +19,7 @@
 #	  no two alike.
 #
 # Stamps taken after recovery must still come after every stamp taken
-# before the crash.
+# before the crash, even when the clock is behind them.
 use strict;
 use warnings;
 
@@ -260,6 +260,39 @@ SELECT v || '/' || md5(pad) FROM ttpdb.as_of(NULL::t, '$before') WHERE id = 1}),
 SELECT v || '/' || pad_md5 FROM stamped_ledger WHERE k = 1
 ORDER BY committed_at DESC LIMIT 1}),
 	'the version it superseded reads back as of the last stamp before the crash');
+
+# The clock going back across a crash.  A stamp loaded an hour ahead (as a
+# restore from a server with a fast clock would) raises the ceiling of the
+# stamps when its transaction commits, and later writes are stamped after it.
+# After another crash the server starts with no last stamp in memory and a
+# clock an hour behind: its first write must still follow every stamp
+# before the crash, which only the ceiling (overwritten in place and
+# WAL-logged) can tell it.
+$node->safe_psql('postgres', q{
+INSERT INTO ttpdb.commit_times (era, xid, committed_at)
+VALUES (0, '1', now() + interval '1 hour')});
+$node->safe_psql('postgres', 'UPDATE t SET v = -2 WHERE id = 1');
+my $ahead = $node->safe_psql('postgres',
+	'SELECT max(committed_at) FROM ttpdb.commit_times WHERE era <> 0');
+cmp_ok(
+	$node->safe_psql('postgres', qq{SELECT '$ahead'::timestamptz > now() + interval '59 minutes'}),
+	'eq', 't', 'a write after a stamp loaded an hour ahead is stamped after it');
+is( $node->safe_psql(
+		'postgres', q{
+SELECT ceiling >= (SELECT max(committed_at) FROM ttpdb.commit_times) FROM ttpdb.stamp_ceiling}),
+	't', 'the ceiling covers every stamp');
+$node->stop('immediate');
+$node->start;
+$node->safe_psql('postgres', 'UPDATE t SET v = -3 WHERE id = 1');
+is( $node->safe_psql(
+		'postgres', qq{
+SELECT count(*) FROM ttpdb.commit_times WHERE era <> 0 AND committed_at > '$ahead'}),
+	'1', 'after a crash, with the clock behind, a write follows every earlier stamp');
+is( $node->safe_psql(
+		'postgres', qq{
+SELECT count(*) FROM ttpdb.history(NULL::t)
+WHERE (version).id = 1 AND (version).v = -2 AND valid_from = '$ahead' AND valid_to > '$ahead'}),
+	'1', 'the version it superseded began at the last stamp before and ends after it');
 
 $node->stop;
 done_testing();

@@ -309,6 +309,14 @@ FROM ttpdb.history(NULL::t) WHERE (version).id = 7}),
 		'7|0,7|100',
 		"$where: the restored version of a row ends at its first update");
 
+	# The restored stamps raised the ceiling of the stamps (its row is not
+	# dumped; the restore's COPY into commit_times fires the trigger).
+	is( $n->safe_psql(
+			'dst', qq{
+SELECT ceiling >= (SELECT max(committed_at) FROM ttpdb.commit_times WHERE era = $src_era)
+FROM ttpdb.stamp_ceiling}),
+		't', "$where: the ceiling covers the restored stamps");
+
 	# The kept versions of the source are still all there.
 	(my $q2 = $kept_versions) =~ s/TABLE/u/;
 	is($n->safe_psql('dst', $q2), $src{kept}{u},

@@ -1,0 +1,44 @@
+-- ttpdb 0.7 -> 0.8: the ceiling of the commit stamps replaces the index on
+-- commit_times.committed_at.
+--
+-- Every commit paid a B-tree insertion into commit_times_committed_at_idx,
+-- read only to find the latest stamp (once per backend: stamps after a
+-- restart must follow the old ones even if the clock went back) and a
+-- transaction's subtransactions.  The latest stamp is now bounded by one
+-- row, raised in place at most once per 10 ms of commits; the
+-- subtransactions are found through a partial index that holds only them.
+
+\echo Use "ALTER EXTENSION ttpdb UPDATE TO '0.8'" to load this file. \quit
+
+-- No committed stamp of this database exceeds "ceiling"; "seeded_start" is
+-- the server start that has raised its last stamp to it.  Overwritten in
+-- place by the access method; not dumped (a restore raises it through the
+-- trigger below).
+CREATE TABLE ttpdb.stamp_ceiling (
+	ceiling timestamptz NOT NULL,
+	seeded_start timestamptz NOT NULL
+) USING heap;
+CREATE UNIQUE INDEX stamp_ceiling_single_row ON ttpdb.stamp_ceiling ((true));
+INSERT INTO ttpdb.stamp_ceiling
+	SELECT coalesce(max(committed_at) FILTER (WHERE committed_at < 'infinity'), '-infinity'),
+		   '-infinity'
+	FROM ttpdb.commit_times;
+COMMENT ON TABLE ttpdb.stamp_ceiling IS
+	'No commit stamp of this database exceeds its ceiling: stamps after a restart follow it';
+GRANT SELECT ON ttpdb.stamp_ceiling TO PUBLIC;
+
+CREATE INDEX commit_times_top_xid_idx ON ttpdb.commit_times (era, top_xid)
+	WHERE top_xid IS NOT NULL;
+DROP INDEX ttpdb.commit_times_committed_at_idx;
+
+-- Stamps loaded into commit_times (pg_restore's, or anyone's) raise the
+-- ceiling and the server's last stamp when their transaction commits.  The
+-- access method's own rows do not fire it.
+CREATE FUNCTION ttpdb.commit_times_loaded() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ttpdb_commit_times_loaded' LANGUAGE C;
+COMMENT ON FUNCTION ttpdb.commit_times_loaded() IS
+	'Trigger of ttpdb.commit_times: stamps loaded into it raise ttpdb.stamp_ceiling';
+REVOKE ALL ON FUNCTION ttpdb.commit_times_loaded() FROM PUBLIC;
+CREATE TRIGGER commit_times_loaded AFTER INSERT ON ttpdb.commit_times
+	FOR EACH STATEMENT EXECUTE FUNCTION ttpdb.commit_times_loaded();
+ALTER TABLE ttpdb.commit_times ENABLE ALWAYS TRIGGER commit_times_loaded;
