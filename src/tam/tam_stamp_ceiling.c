@@ -74,28 +74,27 @@ static Oid	known_relid = InvalidOid;
 static TimestampTz known_ceiling = DT_NOBEGIN;
 
 /*
- * Read the row of ttpdb.stamp_ceiling, locked for an in-place update.
- * Callers hold ExclusiveLock on the table, which serialises its writers;
- * readers (SELECT) are not blocked.
+ * Read the row of ttpdb.stamp_ceiling.  Callers hold ExclusiveLock on the
+ * table, which its writers all take: the row cannot change until they
+ * release it (readers, SELECT, are not blocked).
+ *
+ * It is read with SnapshotSelf, not an MVCC snapshot: this runs before
+ * commit, and in a SERIALIZABLE transaction an MVCC read would take
+ * predicate locks and fail a transaction already doomed here rather than
+ * at its serialization check.  For the same reason the row is overwritten
+ * with heap_inplace_update() rather than systable_inplace_update_begin(),
+ * whose scan uses the catalog snapshot; nobody updates the row otherwise,
+ * which is what the newer interface guards against.
  */
 static HeapTuple
-ceiling_row_begin(Relation rel, void **state)
+ceiling_row_read(Relation rel)
 {
-	HeapTuple	tup;
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
+	HeapTuple	tup = systable_getnext(scan);
 
-#if PG_VERSION_NUM >= 150009
-	systable_inplace_update_begin(rel, InvalidOid, false, NULL, 0, NULL, &tup, state);
-#else
-	{
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-
-		tup = systable_getnext(scan);
-		if (HeapTupleIsValid(tup))
-			tup = heap_copytuple(tup);
-		systable_endscan(scan);
-		*state = NULL;
-	}
-#endif
+	if (HeapTupleIsValid(tup))
+		tup = heap_copytuple(tup);
+	systable_endscan(scan);
 	if (!HeapTupleIsValid(tup))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -103,21 +102,6 @@ ceiling_row_begin(Relation rel, void **state)
 				 errdetail("Every transaction that writes a ttpdb table needs it to take its commit stamp."),
 				 errhint("Insert it again: INSERT INTO ttpdb.stamp_ceiling SELECT coalesce(max(committed_at) FILTER (WHERE committed_at < 'infinity'), '-infinity'), '-infinity' FROM ttpdb.commit_times;")));
 	return tup;
-}
-
-/* Overwrite the row with "tup", or leave it as it was when "tup" is NULL. */
-static void
-ceiling_row_end(Relation rel, void *state, HeapTuple tup)
-{
-#if PG_VERSION_NUM >= 150009
-	if (tup != NULL)
-		systable_inplace_update_finish(state, tup);
-	else
-		systable_inplace_update_cancel(state);
-#else
-	if (tup != NULL)
-		heap_inplace_update(rel, tup);
-#endif
 }
 
 /*
@@ -128,8 +112,7 @@ static void
 ceiling_update(Oid relid, TimestampTz stamp, bool seed)
 {
 	Relation	rel = table_open(relid, ExclusiveLock);
-	void	   *state;
-	HeapTuple	tup = ceiling_row_begin(rel, &state);
+	HeapTuple	tup = ceiling_row_read(rel);
 	Form_stamp_ceiling row = (Form_stamp_ceiling) GETSTRUCT(tup);
 	TimestampTz started = ttpdb_commit_shared_start();
 	bool		changed = false;
@@ -159,7 +142,8 @@ ceiling_update(Oid relid, TimestampTz stamp, bool seed)
 	}
 	known_relid = relid;
 	known_ceiling = row->ceiling;
-	ceiling_row_end(rel, state, changed ? tup : NULL);
+	if (changed)
+		heap_inplace_update(rel, tup);
 	heap_freetuple(tup);
 	table_close(rel, ExclusiveLock);
 }
