@@ -66,7 +66,7 @@ REGRESS_OPTS = --load-extension=ttpdb
 # test/isolation/expected/<name>.out
 ISOLATION = pdist_concurrent_update tam_commit_order tam_as_of_readers tam_serializable tam_alter_type \
 	tam_pack_race log_commit_order log_concurrent_readers log_failed_writers undo_race \
-	branch_publish tam_twophase tam_catalog_cache
+	branch_publish tam_twophase tam_catalog_cache tam_stamp_ceiling
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # TAP tests: test/t/NNN_<what>.pl, each starting its own servers

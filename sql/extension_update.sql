@@ -152,6 +152,13 @@ INSERT INTO old_ledger VALUES (2, 20);
 RELEASE inner_write;
 COMMIT;
 SELECT top_xid AS ledger_xact FROM ttpdb.commit_times WHERE top_xid IS NOT NULL \gset
+-- not while a prepared transaction holds commit_times (COMMIT PREPARED would
+-- wait for the update, which would wait for it)
+BEGIN;
+UPDATE old_ledger SET amount = 99 WHERE id = 1;
+PREPARE TRANSACTION 'old_ledger_pending';
+ALTER EXTENSION ttpdb UPDATE;
+ROLLBACK PREPARED 'old_ledger_pending';
 ALTER EXTENSION ttpdb UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'ttpdb';
 SELECT ceiling = (SELECT max(committed_at) FROM ttpdb.commit_times) AS ceiling_is_latest_stamp

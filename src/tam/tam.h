@@ -96,6 +96,7 @@ extern TimestampTz ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel
 extern void ttpdb_commit_wait_for_prepared(FullTransactionId xid);
 extern void ttpdb_commit_raise_last_stamp(TimestampTz stamp);
 extern TimestampTz ttpdb_commit_shared_start(void);
+extern void ttpdb_commit_share_ceiling(Oid relid, TimestampTz ceiling);
 extern uint64 ttpdb_unstamped_generation(void);
 extern void ttpdb_unstamped_left(void);
 
@@ -115,6 +116,7 @@ extern void ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps)
 
 /* tam_stamp_ceiling.c */
 extern bool stamp_ceiling_seed(void);
+extern bool stamp_ceiling_changed(void);
 extern void stamp_ceiling_cover(TimestampTz stamp);
 extern void stamp_ceiling_before_commit(void);
 extern void stamp_ceiling_xact_end(void);

@@ -115,6 +115,10 @@ typedef struct TtpdbCommitShared
 	LWLock	   *lock;			/* commit order */
 	TimestampTz last_stamp;		/* protected by lock */
 	TimestampTz started;		/* when this shared memory was made */
+	/* the latest ceiling of the stamps known, of one database; lock */
+	Oid			ceiling_dboid;
+	Oid			ceiling_relid;	/* its ttpdb.stamp_ceiling */
+	TimestampTz ceiling;
 	FullTransactionId replay_horizon;	/* see ttpdb_replay_horizon(); lock */
 	bool		replay_pending; /* the horizon is "now", once recovery ends */
 	pg_atomic_uint64 unstamped_generation;	/* see ttpdb_unstamped_generation() */
@@ -280,6 +284,7 @@ ttpdb_commit_init_shmem(void)
 		commit_shared->lock = &(GetNamedLWLockTranche("ttpdb commit order"))->lock;
 		commit_shared->last_stamp = 0;
 		commit_shared->started = GetCurrentTimestamp();
+		commit_shared->ceiling_dboid = InvalidOid;
 		commit_shared->nslots = MaxBackends;
 		memset(commit_shared->log_slots, 0, sizeof(commit_shared->log_slots));
 		read_replay_horizon();
@@ -667,6 +672,42 @@ ttpdb_commit_shared_start(void)
 }
 
 /*
+ * Under the commit lock: whether "stamp" is known to be covered by the
+ * ceiling in table "ceiling_relid" (InvalidOid: there is none, so nothing
+ * to cover).  One database's ceiling is known to all backends, so that
+ * only the backend whose stamp passes it reads the table.
+ */
+static bool
+ceiling_covers(Oid ceiling_relid, TimestampTz stamp)
+{
+	return !OidIsValid(ceiling_relid) ||
+		(commit_shared->ceiling_dboid == MyDatabaseId &&
+		 commit_shared->ceiling_relid == ceiling_relid &&
+		 stamp <= commit_shared->ceiling);
+}
+
+/*
+ * ttpdb_commit_share_ceiling
+ *		Make "ceiling", read from or written to table "relid" of this
+ *		database (the WAL record of the write inserted), known to every
+ *		backend.
+ */
+void
+ttpdb_commit_share_ceiling(Oid relid, TimestampTz ceiling)
+{
+	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
+	if (commit_shared->ceiling_dboid != MyDatabaseId ||
+		commit_shared->ceiling_relid != relid ||
+		commit_shared->ceiling < ceiling)
+	{
+		commit_shared->ceiling_dboid = MyDatabaseId;
+		commit_shared->ceiling_relid = relid;
+		commit_shared->ceiling = ceiling;
+	}
+	LWLockRelease(commit_shared->lock);
+}
+
+/*
  * The log slot of this database, under the commit lock: found, or taken
  * (a free one, or one no transaction is numbering entries in) and read from
  * the log's tail.  -1 when all are busy.
@@ -863,24 +904,29 @@ ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel, Relation log_pkey
 						List *entries, int64 *first_entry, FullTransactionId prepared)
 {
 	TimestampTz stamp;
+	Oid			ceiling_relid;
+	bool		covered;
 
 	ttpdb_require_preload("committing a prepared transaction that wrote ttpdb tables");
 	if (commit_shared == NULL)
 		elog(ERROR, "ttpdb shared memory is not initialised");
 	if (MyProc->pgprocno >= commit_shared->nslots)
 		elog(ERROR, "process %d cannot write ttpdb tables", MyProcPid);
-	if (!last_stamp_seeded)
+	if (!last_stamp_seeded || stamp_ceiling_changed())
 		seed_last_stamp(commit_rel);
 	*first_entry = 0;
+	ceiling_relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	stamp = next_stamp();
 	post_in_flight(stamp);
+	covered = ceiling_covers(ceiling_relid, stamp);
 	if (FullTransactionIdIsValid(prepared))
 		commit_shared->in_flight[MyProc->pgprocno].prepared = prepared;
 	if (entries != NIL)
 		*first_entry = reserve_log_entries(log_rel, log_pkey, entries, stamp);
 	LWLockRelease(commit_shared->lock);
-	stamp_ceiling_cover(stamp);
+	if (!covered)
+		stamp_ceiling_cover(stamp);
 	return stamp;
 }
 
@@ -985,6 +1031,8 @@ stamp_transaction(void)
 	int64		era;
 	int			nentries = pending_log_entries();
 	int64		first_entry = 0;
+	Oid			ceiling_relid;
+	bool		covered;
 
 	if (nentries == 0 && !xact_wrote)
 		return;
@@ -999,7 +1047,7 @@ stamp_transaction(void)
 
 	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
-	if (!last_stamp_seeded)
+	if (!last_stamp_seeded || stamp_ceiling_changed())
 		seed_last_stamp(rel);
 	if (nentries > 0)
 	{
@@ -1009,14 +1057,18 @@ stamp_transaction(void)
 		log_prepare_commit(era, top);
 	}
 
+	ceiling_relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
+
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	stamp = next_stamp();
 	post_in_flight(stamp);
+	covered = ceiling_covers(ceiling_relid, stamp);
 	if (nentries > 0)
 		first_entry = reserve_log_entries(log_rel, log_pkey, log_pending_list(), stamp);
 	LWLockRelease(commit_shared->lock);
 	/* before the commit record: the ceiling covers every committed stamp */
-	stamp_ceiling_cover(stamp);
+	if (!covered)
+		stamp_ceiling_cover(stamp);
 
 	(void) write_commit_times(rel, era, top, stamp, first_entry, nentries, NULL);
 	table_close(rel, NoLock);

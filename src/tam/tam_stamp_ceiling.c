@@ -20,8 +20,8 @@
  * a crash and on a standby alike.  The first stamp a start takes in a
  * database raises the shared last stamp to the ceiling, once (a raise of the
  * ceiling by a stamp of this start does as well): a new stamp may then be
- * up to the margin later than the last one before the restart (and than the
- * clock, if the restart took less than that).
+ * up to the margin later than the last stamp taken before the restart,
+ * committed or not (and than the clock, if the restart took less).
  *
  * This replaces commit_times_committed_at_idx (before 0.8), which every
  * commit paid a B-tree insertion for, to find the latest stamp once per
@@ -68,10 +68,20 @@ typedef FormData_stamp_ceiling *Form_stamp_ceiling;
 /*
  * The ceiling this backend last read or wrote, and the table it is in (a
  * new extension makes a new table).  The ceiling only rises, so a stamp at
- * or below it is covered without looking again.
+ * or below it is covered without looking again.  The latest one read or
+ * written by any backend of one database is shared too (tam_commit.c
+ * checks it while it takes the stamp), so that in steady state only the
+ * backend whose stamp passes the ceiling locks and reads the table.
  */
 static Oid	known_relid = InvalidOid;
 static TimestampTz known_ceiling = DT_NOBEGIN;
+
+/*
+ * The table this backend seeded its last stamp from.  A transaction that
+ * dropped and created the extension may have seeded from a row its
+ * rollback took away: the table there is then another, and is seeded from.
+ */
+static Oid	seeded_relid = InvalidOid;
 
 /*
  * Read the row of ttpdb.stamp_ceiling.  Callers hold ExclusiveLock on the
@@ -100,7 +110,7 @@ ceiling_row_read(Relation rel)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("table ttpdb.stamp_ceiling has no row"),
 				 errdetail("Every transaction that writes a ttpdb table needs it to take its commit stamp."),
-				 errhint("Insert it again: INSERT INTO ttpdb.stamp_ceiling SELECT coalesce(max(committed_at) FILTER (WHERE committed_at < 'infinity'), '-infinity'), '-infinity' FROM ttpdb.commit_times;")));
+				 errhint("Insert it again, above every stamp and the clock: INSERT INTO ttpdb.stamp_ceiling SELECT greatest(max(committed_at) FILTER (WHERE committed_at < 'infinity'), now()) + interval '1 second', '-infinity' FROM ttpdb.commit_times;")));
 	return tup;
 }
 
@@ -125,8 +135,8 @@ ceiling_update(Oid relid, TimestampTz stamp, bool seed)
 	}
 	if (!TIMESTAMP_NOT_FINITE(stamp) && stamp > row->ceiling)
 	{
-		/* the margin, unless the stamp is the last finite one */
-		if (stamp < DT_NOEND - 1 - STAMP_CEILING_MARGIN)
+		/* the margin, unless that would leave the range of timestamptz */
+		if (stamp < END_TIMESTAMP - STAMP_CEILING_MARGIN)
 			row->ceiling = stamp + STAMP_CEILING_MARGIN;
 		else
 			row->ceiling = stamp;
@@ -144,6 +154,7 @@ ceiling_update(Oid relid, TimestampTz stamp, bool seed)
 	known_ceiling = row->ceiling;
 	if (changed)
 		heap_inplace_update(rel, tup);
+	ttpdb_commit_share_ceiling(relid, row->ceiling);
 	heap_freetuple(tup);
 	table_close(rel, ExclusiveLock);
 }
@@ -162,7 +173,21 @@ stamp_ceiling_seed(void)
 	if (!OidIsValid(relid))
 		return false;
 	ceiling_update(relid, DT_NOBEGIN, true);
+	seeded_relid = relid;
 	return true;
+}
+
+/*
+ * stamp_ceiling_changed
+ *		Whether the table of the ceiling is not the one this backend seeded
+ *		from (or seeded without), so that it must seed again.
+ */
+bool
+stamp_ceiling_changed(void)
+{
+	Oid			relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
+
+	return OidIsValid(relid) && relid != seeded_relid;
 }
 
 /*
@@ -192,8 +217,9 @@ PG_FUNCTION_INFO_V1(ttpdb_commit_times_loaded);
 
 /*
  * ttpdb_commit_times_loaded
- *		AFTER INSERT ... FOR EACH STATEMENT trigger of ttpdb.commit_times:
- *		the stamps pg_restore (or anyone) loads there raise the ceiling and
+ *		AFTER INSERT OR UPDATE ... FOR EACH STATEMENT trigger of
+ *		ttpdb.commit_times: the stamps pg_restore (or anyone) loads or
+ *		changes there raise the ceiling and
  *		the last stamp when the transaction commits, so that new stamps
  *		follow them.  Not before: a raise outlives a rollback, and stamps
  *		rolled back must not push every later stamp into the future.
@@ -209,6 +235,7 @@ ttpdb_commit_times_loaded(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("ttpdb_commit_times_loaded() must be fired AFTER each statement")));
+	ttpdb_require_preload("loading stamps into ttpdb.commit_times");
 	stamps_loaded = true;
 	return PointerGetDatum(NULL);
 }
@@ -229,10 +256,18 @@ stamp_ceiling_before_commit(void)
 	HeapTuple	tup;
 	TimestampTz latest = DT_NOBEGIN;
 
+	Oid			commit_times_relid;
+	Oid			ceiling_relid;
+
 	if (!stamps_loaded)
 		return;
 	stamps_loaded = false;
-	rel = table_open(ttpdb_catalog_relid("commit_times"), AccessShareLock);
+	/* DROP EXTENSION ttpdb CASCADE after the load took both away */
+	commit_times_relid = ttpdb_catalog_relid_if_exists("commit_times");
+	ceiling_relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
+	if (!OidIsValid(commit_times_relid) || !OidIsValid(ceiling_relid))
+		return;
+	rel = table_open(commit_times_relid, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -250,7 +285,7 @@ stamp_ceiling_before_commit(void)
 	if (!TIMESTAMP_NOT_FINITE(latest))
 	{
 		ttpdb_commit_raise_last_stamp(latest);
-		ceiling_update(ttpdb_catalog_relid("stamp_ceiling"), latest, false);
+		ceiling_update(ceiling_relid, latest, false);
 	}
 }
 

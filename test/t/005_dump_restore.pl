@@ -14,7 +14,9 @@
 #		new transaction ids are the very numbers of dumped ones (the fresh
 #		server reuses them);
 #	(d) AS OF an instant before the dump returns every version that had
-#		ended before the dump, as the source does.
+#		ended before the dump, as the source does;
+#	(e) the restored stamps raise the ceiling of the stamps, which is not
+#		dumped, and stamps loaded by hand raise it when they commit.
 #
 # KNOWN LIMITATION, (d): the present versions are re-inserted by the
 # restore, so on the restored database they begin at the restore; as of an
@@ -166,6 +168,12 @@ for my $target ([ $node, 'same server' ], [ $node2, 'fresh server' ])
 		"$where: pg_restore");
 	is($n->safe_psql('dst', 'SELECT ttpdb.preloaded()'),
 		't', "$where: the restore created the extension");
+	# The ceiling of the stamps is not dumped; the restored stamps raised it.
+	is( $n->safe_psql(
+			'dst', qq{
+SELECT ceiling >= (SELECT max(committed_at) FROM ttpdb.commit_times WHERE committed_at < 'infinity')
+FROM ttpdb.stamp_ceiling}),
+		't', "$where: the ceiling covers the restored stamps");
 
 	# (a) the stamps and the kept versions come back whole.
 	my $dst_era = $n->safe_psql('dst', 'SELECT era FROM ttpdb.era');
@@ -309,19 +317,55 @@ FROM ttpdb.history(NULL::t) WHERE (version).id = 7}),
 		'7|0,7|100',
 		"$where: the restored version of a row ends at its first update");
 
-	# The restored stamps raised the ceiling of the stamps (its row is not
-	# dumped; the restore's COPY into commit_times fires the trigger).
-	is( $n->safe_psql(
-			'dst', qq{
-SELECT ceiling >= (SELECT max(committed_at) FROM ttpdb.commit_times WHERE era = $src_era)
-FROM ttpdb.stamp_ceiling}),
-		't', "$where: the ceiling covers the restored stamps");
-
 	# The kept versions of the source are still all there.
 	(my $q2 = $kept_versions) =~ s/TABLE/u/;
 	is($n->safe_psql('dst', $q2), $src{kept}{u},
 		"$where: after new writes, the dumped kept versions of u are unchanged");
 }
+
+# Stamps loaded by hand, as a restore from a server whose clock ran ahead
+# loads them: new stamps follow them once the load commits, and not when
+# it rolls back (a raise of the ceiling outlives a rollback).  Last, since
+# the server's stamps run an hour ahead afterwards.
+$node2->safe_psql('dst', q{
+BEGIN;
+INSERT INTO ttpdb.commit_times (era, xid, committed_at) VALUES (0, '1', now() + interval '2 hours');
+ROLLBACK;
+CREATE TABLE clock_probe (id int PRIMARY KEY, n int) USING ttpdb;
+INSERT INTO clock_probe VALUES (1, 0);
+});
+is( $node2->safe_psql(
+		'dst', q{
+SELECT committed_at < now() + interval '1 hour' FROM ttpdb.commit_times
+WHERE era = (SELECT era FROM ttpdb.era) ORDER BY committed_at DESC LIMIT 1}),
+	't', 'a load rolled back leaves the stamps alone');
+$node2->safe_psql('dst', q{
+COPY ttpdb.commit_times (era, xid, committed_at) FROM stdin;
+0	2	2200-01-01 00:00:00+00
+\.
+});
+$node2->safe_psql('dst', 'UPDATE clock_probe SET n = 1');
+is( $node2->safe_psql(
+		'dst', q{
+SELECT committed_at > '2200-01-01 00:00:00+00' FROM ttpdb.commit_times
+WHERE era = (SELECT era FROM ttpdb.era) ORDER BY committed_at DESC LIMIT 1}),
+	't', 'a write after a committed load is stamped after the loaded stamps');
+is( $node2->safe_psql('dst', q{SELECT ceiling > '2200-01-01 00:00:00+00' FROM ttpdb.stamp_ceiling}),
+	't', 'and the ceiling covers them');
+# A data-only restore with --disable-triggers loads stamps without the
+# trigger; the documented remedy is a statement that changes nothing.
+$node2->safe_psql('dst', q{
+ALTER TABLE ttpdb.commit_times DISABLE TRIGGER ALL;
+INSERT INTO ttpdb.commit_times (era, xid, committed_at) VALUES (0, '3', '2300-01-01 00:00:00+00');
+ALTER TABLE ttpdb.commit_times ENABLE ALWAYS TRIGGER commit_times_loaded;
+UPDATE ttpdb.commit_times SET era = era WHERE false;
+UPDATE clock_probe SET n = 2;
+});
+is( $node2->safe_psql(
+		'dst', q{
+SELECT committed_at > '2300-01-01 00:00:00+00' FROM ttpdb.commit_times
+WHERE era = (SELECT era FROM ttpdb.era) ORDER BY committed_at DESC LIMIT 1}),
+	't', 'after loading with the trigger disabled, an UPDATE of no row raises the stamps');
 
 $node->stop;
 $node2->stop;
