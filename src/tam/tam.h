@@ -115,9 +115,8 @@ extern void ttpdb_stamps_as_of(int64 era, TimestampTz as_of, StampsAsOf *stamps)
 
 
 /* tam_stamp_ceiling.c */
-extern bool stamp_ceiling_seed(void);
-extern bool stamp_ceiling_changed(void);
-extern void stamp_ceiling_cover(TimestampTz stamp);
+extern void stamp_ceiling_seed(Oid relid);
+extern void stamp_ceiling_cover(Oid relid, TimestampTz stamp);
 extern void stamp_ceiling_before_commit(void);
 extern void stamp_ceiling_xact_end(void);
 

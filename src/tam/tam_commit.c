@@ -178,6 +178,13 @@ static int	reserved_log_times = 0;
 /* The shared last stamp has been raised to this database's latest one. */
 static bool last_stamp_seeded = false;
 
+/*
+ * The ttpdb.stamp_ceiling it was raised from (InvalidOid: none, before 0.8).
+ * A transaction that dropped and created the extension may have seeded from
+ * a row its rollback took away: the table there is then another one.
+ */
+static Oid	seeded_ceiling_relid = InvalidOid;
+
 static HTAB *commit_cache = NULL;
 
 /* Backing store of ttpdb_latest_snapshot(). */
@@ -451,13 +458,7 @@ void
 ttpdb_commit_barrier(TimestampTz as_of)
 {
 	ttpdb_require_preload("reading a ttpdb table as of a past time");
-	if (commit_shared == NULL)
-		elog(ERROR, "ttpdb shared memory is not initialised");
-
-	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
-	if (commit_shared->last_stamp < as_of)
-		commit_shared->last_stamp = as_of;
-	LWLockRelease(commit_shared->lock);
+	ttpdb_commit_raise_last_stamp(as_of);
 
 	for (;;)
 	{
@@ -602,25 +603,17 @@ ttpdb_unstamped_left(void)
 }
 
 /*
- * Raise the shared last stamp to the latest stamp of this database.  Shared
- * memory starts over at every restart and on a standby, and the clock may
- * have gone back meanwhile: new stamps must still follow the old.  The
- * ceiling of the stamps does it (tam_stamp_ceiling.c); before 0.8, the
- * latest stamp was read through commit_times_committed_at_idx.
+ * Before 0.8: raise the shared last stamp to the latest stamp of this
+ * database, read through commit_times_committed_at_idx.
  */
 static void
-seed_last_stamp(Relation rel)
+raise_to_latest_stamp(Relation rel)
 {
 	Relation	index;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	ScanKeyData skey;
 
-	if (stamp_ceiling_seed())
-	{
-		last_stamp_seeded = true;
-		return;
-	}
 	index = index_open(ttpdb_catalog_relid("commit_times_committed_at_idx"),
 					   AccessShareLock);
 	/* not the 'infinity' of prepared transactions waiting for their stamp */
@@ -639,7 +632,39 @@ seed_last_stamp(Relation rel)
 	}
 	systable_endscan_ordered(scan);
 	index_close(index, AccessShareLock);
+}
+
+/*
+ * Raise the shared last stamp above every stamp of this database.  Shared
+ * memory starts over at every restart and on a standby, and the clock may
+ * have gone back meanwhile: new stamps must still follow the old.  The
+ * ceiling of the stamps in table "ceiling_relid" does it (tam_stamp_ceiling.c);
+ * before 0.8 (InvalidOid), the latest stamp itself.
+ */
+static void
+seed_last_stamp(Relation rel, Oid ceiling_relid)
+{
+	if (OidIsValid(ceiling_relid))
+		stamp_ceiling_seed(ceiling_relid);
+	else
+		raise_to_latest_stamp(rel);
 	last_stamp_seeded = true;
+	seeded_ceiling_relid = ceiling_relid;
+}
+
+/*
+ * Before taking a stamp: the table of the ceiling of the stamps (InvalidOid
+ * before 0.8), with the last stamp seeded once per backend and again when
+ * that table changed.
+ */
+static Oid
+ceiling_before_stamp(Relation commit_rel)
+{
+	Oid			ceiling_relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
+
+	if (!last_stamp_seeded || ceiling_relid != seeded_ceiling_relid)
+		seed_last_stamp(commit_rel, ceiling_relid);
+	return ceiling_relid;
 }
 
 /*
@@ -912,10 +937,8 @@ ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel, Relation log_pkey
 		elog(ERROR, "ttpdb shared memory is not initialised");
 	if (MyProc->pgprocno >= commit_shared->nslots)
 		elog(ERROR, "process %d cannot write ttpdb tables", MyProcPid);
-	if (!last_stamp_seeded || stamp_ceiling_changed())
-		seed_last_stamp(commit_rel);
+	ceiling_relid = ceiling_before_stamp(commit_rel);
 	*first_entry = 0;
-	ceiling_relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	stamp = next_stamp();
 	post_in_flight(stamp);
@@ -926,7 +949,7 @@ ttpdb_commit_take_stamp(Relation commit_rel, Relation log_rel, Relation log_pkey
 		*first_entry = reserve_log_entries(log_rel, log_pkey, entries, stamp);
 	LWLockRelease(commit_shared->lock);
 	if (!covered)
-		stamp_ceiling_cover(stamp);
+		stamp_ceiling_cover(ceiling_relid, stamp);
 	return stamp;
 }
 
@@ -1047,8 +1070,7 @@ stamp_transaction(void)
 
 	era = ttpdb_current_era();
 	rel = table_open(ttpdb_catalog_relid("commit_times"), RowExclusiveLock);
-	if (!last_stamp_seeded || stamp_ceiling_changed())
-		seed_last_stamp(rel);
+	ceiling_relid = ceiling_before_stamp(rel);
 	if (nentries > 0)
 	{
 		/* locks are taken before the commit lock, never under it */
@@ -1056,8 +1078,6 @@ stamp_transaction(void)
 		log_pkey = index_open(ttpdb_catalog_relid("log_entries_pkey"), RowExclusiveLock);
 		log_prepare_commit(era, top);
 	}
-
-	ceiling_relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
 
 	LWLockAcquire(commit_shared->lock, LW_EXCLUSIVE);
 	stamp = next_stamp();
@@ -1068,7 +1088,7 @@ stamp_transaction(void)
 	LWLockRelease(commit_shared->lock);
 	/* before the commit record: the ceiling covers every committed stamp */
 	if (!covered)
-		stamp_ceiling_cover(stamp);
+		stamp_ceiling_cover(ceiling_relid, stamp);
 
 	(void) write_commit_times(rel, era, top, stamp, first_entry, nentries, NULL);
 	table_close(rel, NoLock);

@@ -248,8 +248,9 @@ insert_index_entries(Relation rel, HeapTuple tuple)
 /*
  * ttpdb_insert_with_indexes
  *		Insert a tuple into one of ttpdb's own tables and its indexes, none of
- *		which has expressions (see index_predicate_holds for predicates).  Permissions are not checked:
- *		the callers write on behalf of the access method.
+ *		which has expressions (index_predicate_holds: their predicates).
+ *		Permissions are not checked: the callers write on behalf of the
+ *		access method.
  */
 void
 ttpdb_insert_with_indexes(Relation rel, HeapTuple tuple)

@@ -77,13 +77,6 @@ static Oid	known_relid = InvalidOid;
 static TimestampTz known_ceiling = DT_NOBEGIN;
 
 /*
- * The table this backend seeded its last stamp from.  A transaction that
- * dropped and created the extension may have seeded from a row its
- * rollback took away: the table there is then another, and is seeded from.
- */
-static Oid	seeded_relid = InvalidOid;
-
-/*
  * Read the row of ttpdb.stamp_ceiling.  Callers hold ExclusiveLock on the
  * table, which its writers all take: the row cannot change until they
  * release it (readers, SELECT, are not blocked).
@@ -161,47 +154,23 @@ ceiling_update(Oid relid, TimestampTz stamp, bool seed)
 
 /*
  * stamp_ceiling_seed
- *		Called before this backend's first stamp: make sure this start's
- *		last stamp is at least the ceiling.  False when the table does not
- *		exist (the extension is older than 0.8).
+ *		Before this backend's first stamp, with the ceiling in table "relid":
+ *		make sure this start's last stamp is at least the ceiling.
  */
-bool
-stamp_ceiling_seed(void)
+void
+stamp_ceiling_seed(Oid relid)
 {
-	Oid			relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
-
-	if (!OidIsValid(relid))
-		return false;
 	ceiling_update(relid, DT_NOBEGIN, true);
-	seeded_relid = relid;
-	return true;
-}
-
-/*
- * stamp_ceiling_changed
- *		Whether the table of the ceiling is not the one this backend seeded
- *		from (or seeded without), so that it must seed again.
- */
-bool
-stamp_ceiling_changed(void)
-{
-	Oid			relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
-
-	return OidIsValid(relid) && relid != seeded_relid;
 }
 
 /*
  * stamp_ceiling_cover
  *		Before the transaction that took "stamp" commits: make sure the
- *		ceiling is at least "stamp".  Nothing to do without the table.
+ *		ceiling in table "relid" is at least "stamp".
  */
 void
-stamp_ceiling_cover(TimestampTz stamp)
+stamp_ceiling_cover(Oid relid, TimestampTz stamp)
 {
-	Oid			relid = ttpdb_catalog_relid_if_exists("stamp_ceiling");
-
-	if (!OidIsValid(relid))
-		return;
 	if (relid == known_relid && stamp <= known_ceiling)
 		return;
 	ceiling_update(relid, stamp, false);
